@@ -1,0 +1,18 @@
+# Every dependency comes from a Debian 12 package (deploy/install-deps.sh).
+
+find_package(Threads REQUIRED)
+find_package(Protobuf REQUIRED)
+find_package(gRPC CONFIG REQUIRED)
+find_package(absl CONFIG REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(Boost 1.74 REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+find_package(spdlog CONFIG REQUIRED)
+find_package(fmt CONFIG REQUIRED)
+find_package(yaml-cpp CONFIG REQUIRED)
+find_package(GTest CONFIG REQUIRED)
+find_package(benchmark CONFIG)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(libserialport REQUIRED IMPORTED_TARGET libserialport)
+pkg_check_modules(avahi_client REQUIRED IMPORTED_TARGET avahi-client)
+pkg_check_modules(libsystemd REQUIRED IMPORTED_TARGET libsystemd)

@@ -1,0 +1,18 @@
+# Build options shared by every target of the project.
+
+option(POSD_WERROR "Treat warnings in posd's own code as errors" ON)
+option(POSD_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+
+# posd_warnings applies the project's warning policy to one of our own targets.
+# Generated code (protobuf) does not get it: we do not control its warnings.
+add_library(posd_warnings INTERFACE)
+target_compile_options(posd_warnings INTERFACE -Wall -Wextra -Wshadow=local
+  -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough
+  $<$<BOOL:${POSD_WERROR}>:-Werror>)
+
+if(POSD_SANITIZE)
+  set(POSD_SANITIZER_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=all
+      -fno-omit-frame-pointer)
+  add_compile_options(${POSD_SANITIZER_FLAGS})
+  add_link_options(${POSD_SANITIZER_FLAGS})
+endif()
