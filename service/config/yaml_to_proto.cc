@@ -1,0 +1,237 @@
+#include "service/config/yaml_to_proto.h"
+
+#include <charconv>
+#include <limits>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "service/common/strings.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/reflection.h"
+#include "service/common/status_macros.h"
+#include "yaml-cpp/yaml.h"
+
+namespace posd::config {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+// Carries the position of the value being read, for error messages.
+struct Location {
+  std::string_view source;
+  std::string key_path;
+};
+
+absl::Status Error(const Location& at, const YAML::Node& node, std::string_view problem) {
+  const YAML::Mark mark = node.Mark();
+  const std::string line = mark.is_null() ? "" : StrCat(":", mark.line + 1);
+  const std::string key = at.key_path.empty() ? std::string("(top level)") : at.key_path;
+  return absl::InvalidArgumentError(StrCat(at.source, line, ": ", key, ": ", problem));
+}
+
+std::string_view NodeKind(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: return "a mapping";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Scalar: return "a single value";
+    case YAML::NodeType::Null: return "empty";
+    case YAML::NodeType::Undefined: break;
+  }
+  return "undefined";
+}
+
+// "PaymentState" -> "PAYMENT_STATE_", the prefix Google's style puts on values.
+std::string EnumValuePrefix(const google::protobuf::EnumDescriptor& type) {
+  std::string prefix;
+  for (const char c : type.name()) {
+    if (absl::ascii_isupper(c) && !prefix.empty()) prefix.push_back('_');
+    prefix.push_back(absl::ascii_toupper(c));
+  }
+  prefix.push_back('_');
+  return prefix;
+}
+
+// YAML's plain scalars are untyped text; a quoted scalar is always a string.
+bool IsQuoted(const YAML::Node& node) { return node.Tag() == "!"; }
+
+template <typename Int>
+absl::StatusOr<Int> ParseInteger(const Location& at, const YAML::Node& node) {
+  if (!node.IsScalar() || IsQuoted(node)) {
+    return Error(at, node, "expected a whole number");
+  }
+  const std::string& text = node.Scalar();
+  Int value{};
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error == std::errc::result_out_of_range) {
+    return Error(at, node, StrCat("'", text, "' is out of range (", std::numeric_limits<Int>::min(),
+                                        " to ", std::numeric_limits<Int>::max(), ")"));
+  }
+  if (error != std::errc() || end != text.data() + text.size()) {
+    return Error(at, node, StrCat("'", text, "' is not a whole number"));
+  }
+  return value;
+}
+
+absl::StatusOr<bool> ParseBool(const Location& at, const YAML::Node& node) {
+  if (node.IsScalar() && !IsQuoted(node)) {
+    if (node.Scalar() == "true") return true;
+    if (node.Scalar() == "false") return false;
+  }
+  return Error(at, node, "expected true or false");
+}
+
+absl::StatusOr<double> ParseDouble(const Location& at, const YAML::Node& node) {
+  if (!node.IsScalar() || IsQuoted(node)) return Error(at, node, "expected a number");
+  const std::string& text = node.Scalar();
+  double value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) {
+    return Error(at, node, StrCat("'", text, "' is not a number"));
+  }
+  return value;
+}
+
+absl::Status FillMessage(const Location& at, const YAML::Node& node, Message& message);
+
+absl::Status SetScalar(const Location& at, const YAML::Node& node, const FieldDescriptor& field,
+                       Message& message) {
+  const Reflection& reflection = *message.GetReflection();
+  const bool repeated = field.is_repeated();
+  switch (field.cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING: {
+      if (!node.IsScalar()) {
+        return Error(at, node, StrCat("expected text, found ", NodeKind(node)));
+      }
+      repeated ? reflection.AddString(&message, &field, node.Scalar())
+               : reflection.SetString(&message, &field, node.Scalar());
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_BOOL: {
+      POSD_ASSIGN_OR_RETURN(const bool value, ParseBool(at, node));
+      repeated ? reflection.AddBool(&message, &field, value)
+               : reflection.SetBool(&message, &field, value);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_INT32: {
+      POSD_ASSIGN_OR_RETURN(const int32_t value, ParseInteger<int32_t>(at, node));
+      repeated ? reflection.AddInt32(&message, &field, value)
+               : reflection.SetInt32(&message, &field, value);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_INT64: {
+      POSD_ASSIGN_OR_RETURN(const int64_t value, ParseInteger<int64_t>(at, node));
+      repeated ? reflection.AddInt64(&message, &field, value)
+               : reflection.SetInt64(&message, &field, value);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_UINT32: {
+      POSD_ASSIGN_OR_RETURN(const uint32_t value, ParseInteger<uint32_t>(at, node));
+      repeated ? reflection.AddUInt32(&message, &field, value)
+               : reflection.SetUInt32(&message, &field, value);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_UINT64: {
+      POSD_ASSIGN_OR_RETURN(const uint64_t value, ParseInteger<uint64_t>(at, node));
+      repeated ? reflection.AddUInt64(&message, &field, value)
+               : reflection.SetUInt64(&message, &field, value);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+    case FieldDescriptor::CPPTYPE_FLOAT: {
+      POSD_ASSIGN_OR_RETURN(const double value, ParseDouble(at, node));
+      if (field.cpp_type() == FieldDescriptor::CPPTYPE_DOUBLE) {
+        repeated ? reflection.AddDouble(&message, &field, value)
+                 : reflection.SetDouble(&message, &field, value);
+      } else {
+        repeated ? reflection.AddFloat(&message, &field, static_cast<float>(value))
+                 : reflection.SetFloat(&message, &field, static_cast<float>(value));
+      }
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      if (!node.IsScalar()) return Error(at, node, "expected one of the names listed for this key");
+      // Accept both the full name (ROLE_OPERATOR) and the short one (operator).
+      const auto* value = field.enum_type()->FindValueByName(node.Scalar());
+      if (value == nullptr) {
+        value = field.enum_type()->FindValueByName(
+            StrCat(EnumValuePrefix(*field.enum_type()), absl::AsciiStrToUpper(node.Scalar())));
+      }
+      if (value == nullptr || value->number() == 0) {
+        std::vector<std::string> allowed;
+        for (int i = 1; i < field.enum_type()->value_count(); ++i) {
+          allowed.push_back(field.enum_type()->value(i)->name());
+        }
+        return Error(at, node, StrCat("'", node.Scalar(), "' is not one of: ",
+                                            absl::StrJoin(allowed, ", ")));
+      }
+      repeated ? reflection.AddEnum(&message, &field, value)
+               : reflection.SetEnum(&message, &field, value);
+      return absl::OkStatus();
+    }
+    case FieldDescriptor::CPPTYPE_MESSAGE: {
+      Message* child = repeated ? reflection.AddMessage(&message, &field)
+                                : reflection.MutableMessage(&message, &field);
+      return FillMessage(at, node, *child);
+    }
+  }
+  return Error(at, node, "has a type the configuration loader does not support");
+}
+
+absl::Status FillMessage(const Location& at, const YAML::Node& node, Message& message) {
+  if (node.IsNull()) return absl::OkStatus();  // "server:" with nothing under it.
+  if (!node.IsMap()) {
+    return Error(at, node, StrCat("expected a mapping of keys, found ", NodeKind(node)));
+  }
+  const auto& descriptor = *message.GetDescriptor();
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    Location child_at{at.source, at.key_path.empty() ? key : StrCat(at.key_path, ".", key)};
+    const FieldDescriptor* field = descriptor.FindFieldByName(key);
+    if (field == nullptr) {
+      return Error(child_at, entry.first, "unknown key");
+    }
+    if (!field->is_repeated() && message.GetReflection()->HasField(message, field)) {
+      return Error(child_at, entry.first, "given twice");
+    }
+    if (field->is_repeated()) {
+      if (entry.second.IsNull()) continue;
+      if (!entry.second.IsSequence()) {
+        return Error(child_at, entry.second,
+                     StrCat("expected a list, found ", NodeKind(entry.second)));
+      }
+      for (std::size_t i = 0; i < entry.second.size(); ++i) {
+        Location item_at{at.source, StrCat(child_at.key_path, "[", i, "]")};
+        POSD_RETURN_IF_ERROR(SetScalar(item_at, entry.second[i], *field, message));
+      }
+      continue;
+    }
+    POSD_RETURN_IF_ERROR(SetScalar(child_at, entry.second, *field, message));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ParseYamlIntoMessage(std::string_view text, std::string_view source_name,
+                                  Message& message) {
+  message.Clear();
+  YAML::Node root;
+  try {
+    // yaml-cpp reports syntax errors only by exception; they stop here.
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& error) {
+    return absl::InvalidArgumentError(
+        StrCat(source_name, ":", error.mark.line + 1, ": not valid YAML: ", error.msg));
+  }
+  try {
+    return FillMessage(Location{source_name, ""}, root, message);
+  } catch (const YAML::Exception& error) {
+    return absl::InvalidArgumentError(
+        StrCat(source_name, ":", error.mark.line + 1, ": ", error.msg));
+  }
+}
+
+}  // namespace posd::config

@@ -1,0 +1,156 @@
+#include "service/config/config.h"
+
+#include <fstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/status_matchers.h"
+#include "tests/support/temp_dir.h"
+
+namespace posd::config {
+namespace {
+
+using ::posd::testing::IsOk;
+using ::posd::testing::StatusIs;
+using ::testing::HasSubstr;
+
+TEST(ConfigTest, EmptyFileGivesEveryDefault) {
+  auto config = ParseConfig("", "posd.yaml");
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->server().unix_socket(), kDefaultUnixSocket);
+  EXPECT_EQ(config->server().unix_socket_mode(), "0660");
+  EXPECT_EQ(config->server().shutdown_grace_ms(), 5000u);
+  EXPECT_FALSE(config->server().has_tcp());
+  EXPECT_EQ(config->storage().database_path(), kDefaultDatabasePath);
+  EXPECT_EQ(config->logging().level(), "info");
+}
+
+TEST(ConfigTest, ReadsEveryKeyFromYaml) {
+  auto config = ParseConfig(R"(
+server:
+  unix_socket: /tmp/x/posd.sock
+  unix_socket_mode: "0600"
+  shutdown_grace_ms: 250
+storage:
+  database_path: state/posd.db
+logging:
+  level: debug
+)",
+                            "posd.yaml");
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->server().unix_socket(), "/tmp/x/posd.sock");
+  EXPECT_EQ(config->server().unix_socket_mode(), "0600");
+  EXPECT_EQ(config->server().shutdown_grace_ms(), 250u);
+  EXPECT_EQ(config->storage().database_path(), "state/posd.db");
+  EXPECT_EQ(config->logging().level(), "debug");
+}
+
+TEST(ConfigTest, ReadsJson) {
+  auto config = ParseConfig(R"({"storage": {"database_path": "/tmp/p.db"},
+                                "server": {"shutdown_grace_ms": 10}})",
+                            "posd.json");
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->storage().database_path(), "/tmp/p.db");
+  EXPECT_EQ(config->server().shutdown_grace_ms(), 10u);
+}
+
+TEST(ConfigTest, UnknownKeyIsNamedWithItsPathAndLine) {
+  EXPECT_THAT(ParseConfig("storage:\n  databse_path: /x.db\n", "posd.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("posd.yaml:2: storage.databse_path: unknown key")));
+  EXPECT_THAT(ParseConfig("colour: blue\n", "posd.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("colour: unknown key")));
+}
+
+TEST(ConfigTest, WrongTypesAreNamed) {
+  EXPECT_THAT(ParseConfig("server:\n  shutdown_grace_ms: soon\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("server.shutdown_grace_ms: 'soon' is not a whole number")));
+  EXPECT_THAT(ParseConfig("server:\n  shutdown_grace_ms: -1\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("server.shutdown_grace_ms")));
+  EXPECT_THAT(ParseConfig("server: 3\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("server: expected a mapping of keys")));
+  EXPECT_THAT(ParseConfig("storage:\n  database_path: [a, b]\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("storage.database_path: expected text, found a list")));
+}
+
+TEST(ConfigTest, BadValuesAreNamed) {
+  EXPECT_THAT(ParseConfig("logging:\n  level: loud\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("logging.level: 'loud' is not a log level")));
+  EXPECT_THAT(ParseConfig("server:\n  unix_socket_mode: \"0666\"\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("server.unix_socket_mode: '0666' lets every local user")));
+  EXPECT_THAT(ParseConfig("server:\n  unix_socket_mode: \"rw\"\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("server.unix_socket_mode")));
+  EXPECT_THAT(ParseConfig("server:\n  shutdown_grace_ms: 600000\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("server.shutdown_grace_ms: 600000 is above the limit")));
+  EXPECT_THAT(ParseConfig("storage:\n  database_path: \"\"\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("storage.database_path")));
+  EXPECT_THAT(ParseConfig("server:\n  unix_socket: /" + std::string(200, 'a') + "\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("server.unix_socket")));
+}
+
+TEST(ConfigTest, TcpNeedsTlsAndTokens) {
+  EXPECT_THAT(ParseConfig("server:\n  tcp:\n    address: 127.0.0.1:7443\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("server.tcp.tls_certificate_file: is required")));
+  EXPECT_THAT(ParseConfig(R"(server:
+  tcp:
+    address: 127.0.0.1:7443
+    tls_certificate_file: c.pem
+    tls_private_key_file: k.pem
+)",
+                          "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("server.tcp.tokens")));
+  EXPECT_THAT(ParseConfig(R"(server:
+  tcp:
+    address: 127.0.0.1:7443
+    tls_certificate_file: c.pem
+    tls_private_key_file: k.pem
+    tokens:
+      - token_file: t
+        role: cashier
+)",
+                          "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("server.tcp.tokens[0].role: 'cashier' is not one of")));
+  auto config = ParseConfig(R"(server:
+  tcp:
+    address: 127.0.0.1:7443
+    tls_certificate_file: c.pem
+    tls_private_key_file: k.pem
+    tokens:
+      - {token_file: t, role: operator}
+)",
+                            "c.yaml");
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->server().tcp().tokens(0).role(), v1::ROLE_OPERATOR);
+}
+
+TEST(ConfigTest, SyntaxErrorsGiveTheLine) {
+  EXPECT_THAT(ParseConfig("server:\n  unix_socket: [\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not valid YAML")));
+}
+
+TEST(ConfigTest, DuplicateKeyIsRefused) {
+  EXPECT_THAT(ParseConfig("storage:\n  database_path: a\n  database_path: b\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("storage.database_path: given twice")));
+}
+
+TEST(ConfigTest, LoadsFromFileAndReportsMissingFile) {
+  posd::testing::TempDir dir;
+  EXPECT_THAT(LoadConfigFile(dir.File("absent.yaml")),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("does not exist")));
+  std::ofstream(dir.File("posd.yaml")) << "logging: {level: warn}\n";
+  auto config = LoadConfigFile(dir.File("posd.yaml"));
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->logging().level(), "warn");
+}
+
+}  // namespace
+}  // namespace posd::config
