@@ -1,0 +1,45 @@
+#include "service/core/payment.h"
+
+#include "service/core/internal/str_cat.h"
+#include "service/common/status_macros.h"
+
+namespace posd::core {
+
+absl::StatusOr<Money> Payment::Captured() const {
+  if (!WasApproved(state)) return Money::Zero(currency());
+  return ChargeTotal();
+}
+
+absl::Status Payment::Validate() const {
+  auto invalid = [&](std::string_view why) {
+    return absl::InvalidArgumentError(internal::Cat("payment ", id.str(), ": ", why));
+  };
+  if (!amount.is_positive()) {
+    return invalid(internal::Cat("amount must be > 0, got ", amount.ToString()));
+  }
+  if (tip.currency() != currency() || refunded_amount.currency() != currency()) {
+    return invalid(internal::Cat("amount ", amount.ToString(), ", tip ", tip.ToString(),
+                                " and refunded amount ", refunded_amount.ToString(),
+                                " must share one currency"));
+  }
+  if (tip.is_negative()) return invalid(internal::Cat("tip must be >= 0, got ", tip.ToString()));
+  POSD_ASSIGN_OR_RETURN(Money captured, Captured());
+  const bool consistent = [&] {
+    switch (state) {
+      case PaymentState::kPartiallyRefunded:
+        return refunded_amount.is_positive() && refunded_amount < captured;
+      case PaymentState::kRefunded:
+        return refunded_amount == captured;
+      default:
+        return refunded_amount.is_zero();
+    }
+  }();
+  if (!consistent) {
+    return invalid(internal::Cat("refunded amount ", refunded_amount.ToString(),
+                                " does not fit state ", ToString(state), " with captured ",
+                                captured.ToString()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace posd::core
