@@ -138,7 +138,9 @@ class FdStream::Core : public std::enable_shared_from_this<FdStream::Core> {
     state_ = State::kFailed;
     ShutdownIo();
     std::vector<WriteCallback> failed_writes;
-    if (writing_ && in_flight_.done) failed_writes.push_back(std::move(in_flight_.done));
+    // A completed write's callback is moved out before it runs, so a callback
+    // still here belongs to the write in flight (or the one that just failed).
+    if (in_flight_.done) failed_writes.push_back(std::move(in_flight_.done));
     in_flight_.done = nullptr;
     for (PendingWrite& pending : queue_) failed_writes.push_back(std::move(pending.done));
     queue_.clear();

@@ -64,6 +64,9 @@ absl::StatusOr<UniqueFd> LockDevice(const std::string& path) {
 // Best effort: TIOCEXCL makes further open(2)s by unprivileged programs fail
 // with EBUSY, which also covers programs that do not flock. Root bypasses it.
 void SetExclusive(int fd) { (void)::ioctl(fd, TIOCEXCL); }
+// The flag lives on the tty, not on our descriptor, and would outlive our
+// close while anyone else keeps the tty open.
+void ClearExclusive(int fd) { (void)::ioctl(fd, TIOCNXCL); }
 
 absl::Status SetNonBlocking(int fd, const std::string& path) {
   const int flags = ::fcntl(fd, F_GETFL);
@@ -78,6 +81,7 @@ absl::Status SetNonBlocking(int fd, const std::string& path) {
 class PseudoTerminalDevice final : public OpenDevice {
  public:
   PseudoTerminalDevice(UniqueFd lock, UniqueFd io) : lock_(std::move(lock)), io_(std::move(io)) {}
+  ~PseudoTerminalDevice() override { ClearExclusive(io_.get()); }
   int fd() const override { return io_.get(); }
 
  private:
@@ -94,8 +98,8 @@ absl::StatusOr<std::unique_ptr<OpenDevice>> OpenPseudoTerminal(const SerialSetti
   if (!::isatty(io.get())) {
     return absl::InvalidArgumentError(StrCat(path, " is not a serial port (not a tty)"));
   }
-  SetExclusive(io.get());
   POSD_RETURN_IF_ERROR(ApplyTermios(io.get(), settings, description));
+  SetExclusive(io.get());
   return std::make_unique<PseudoTerminalDevice>(std::move(lock), std::move(io));
 }
 
@@ -139,7 +143,10 @@ class LibserialportDevice final : public OpenDevice {
   LibserialportDevice(UniqueFd lock, SpPortPtr port, int fd)
       : lock_(std::move(lock)), port_(std::move(port)), fd_(fd) {}
   // libserialport owns the descriptor; sp_close() is the one close(2).
-  ~LibserialportDevice() override { sp_close(port_.get()); }
+  ~LibserialportDevice() override {
+    ClearExclusive(fd_);
+    sp_close(port_.get());
+  }
   int fd() const override { return fd_; }
   sp_port* port() const { return port_.get(); }
 
