@@ -41,7 +41,7 @@ class MaskedPan {
 std::ostream& operator<<(std::ostream& os, const MaskedPan& pan);
 
 struct CardData {
-  std::string brand;  // as the terminal names it: "VISA", "MASTERCARD", "GIROCARD", ...
+  std::string brand = {};  // as the terminal names it: "VISA", "MASTERCARD", "GIROCARD", ...
   MaskedPan masked_pan;
 
   friend bool operator==(const CardData&, const CardData&) = default;

@@ -4,6 +4,9 @@
 // can never disagree with the lines and discounts it comes from; computing it
 // also checks the order's invariants.
 //
+// Fields with a default ("= {}") may be left out of a designated
+// initializer; the others (ids, money, quantities) must be given.
+//
 // Thread safety: a plain value; copy freely, synchronise shared mutation.
 #pragma once
 
@@ -23,7 +26,7 @@ namespace posd::core {
 
 struct OrderLine {
   std::string sku;   // the shop's article code; required
-  std::string name;  // for receipts and UIs
+  std::string name = {};  // for receipts and UIs
   int64_t quantity;  // > 0; returns are refunds, not negative lines
   Money unit_price;  // >= 0 (0 for a free item), in the order's currency
 
@@ -48,10 +51,10 @@ struct Order {
   OrderId id;
   CurrencyCode currency;
   OrderState state = OrderState::kOpen;
-  std::vector<OrderLine> lines;
-  std::vector<Discount> discounts;
-  std::chrono::system_clock::time_point created_at;
-  std::chrono::system_clock::time_point updated_at;
+  std::vector<OrderLine> lines = {};
+  std::vector<Discount> discounts = {};
+  std::chrono::system_clock::time_point created_at = {};
+  std::chrono::system_clock::time_point updated_at = {};
 
   // Sum of the line totals. INVALID_ARGUMENT for an invalid line (empty sku,
   // quantity <= 0, negative price, other currency), OUT_OF_RANGE on overflow.

@@ -9,6 +9,9 @@
 //   payment, so refunds may return it too (refund_rules.h).
 // - The currency is the amount's; tip and refunded_amount must share it.
 //
+// Fields with a default ("= {}") may be left out of a designated
+// initializer; the others (ids, money, quantities) must be given.
+//
 // Thread safety: a plain value; copy freely, synchronise shared mutation.
 #pragma once
 
@@ -28,23 +31,23 @@ namespace posd::core {
 
 struct Payment {
   PaymentId id;
-  std::optional<OrderId> order_id;  // absent for a quick sale
+  std::optional<OrderId> order_id = {};  // absent for a quick sale
   DeviceId device_id;               // the terminal that charges it
   Money amount;                     // > 0; the part that pays the order
   Money tip;                        // >= 0; charged on top of `amount`
   PaymentState state = PaymentState::kCreated;
   // Why it was declined, canceled or failed, in words for the operator.
-  std::string failure_reason;
+  std::string failure_reason = {};
   // As the terminal reported it; absent until it does.
-  std::optional<CardData> card;
-  std::string approval_code;       // the issuer's approval code, from the terminal
-  std::string terminal_reference;  // the terminal's own reference for the transaction
+  std::optional<CardData> card = {};
+  std::string approval_code = {};       // the issuer's approval code, from the terminal
+  std::string terminal_reference = {};  // the terminal's own reference for the transaction
   // The transaction id posd sent with the request; the terminal keys its
   // remembered results by it, which is what makes a resend safe.
-  std::string terminal_transaction_id;
+  std::string terminal_transaction_id = {};
   Money refunded_amount;  // sum of completed refunds; <= Captured()
-  std::chrono::system_clock::time_point created_at;
-  std::chrono::system_clock::time_point updated_at;
+  std::chrono::system_clock::time_point created_at = {};
+  std::chrono::system_clock::time_point updated_at = {};
 
   CurrencyCode currency() const { return amount.currency(); }
   // amount + tip: what the terminal is asked to charge.

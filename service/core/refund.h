@@ -6,6 +6,9 @@
 // refund_rules.h refuses a new refund that, together with them, could give
 // back more than was captured.
 //
+// Fields with a default ("= {}") may be left out of a designated
+// initializer; the others (ids, money, quantities) must be given.
+//
 // Thread safety: a plain value; copy freely, synchronise shared mutation.
 #pragma once
 
@@ -47,11 +50,11 @@ struct Refund {
   PaymentId payment_id;
   Money amount;  // > 0, in the payment's currency
   RefundState state = RefundState::kPending;
-  std::string reason;          // the operator's reason, for the audit log; required
-  std::string failure_reason;  // why it failed, when it did
-  std::string terminal_reference;
-  std::chrono::system_clock::time_point created_at;
-  std::chrono::system_clock::time_point updated_at;
+  std::string reason = {};          // the operator's reason, for the audit log; required
+  std::string failure_reason = {};  // why it failed, when it did
+  std::string terminal_reference = {};
+  std::chrono::system_clock::time_point created_at = {};
+  std::chrono::system_clock::time_point updated_at = {};
 
   // INVALID_ARGUMENT unless amount > 0 and a reason is given.
   absl::Status Validate() const;
