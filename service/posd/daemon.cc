@@ -1,0 +1,178 @@
+#include "service/posd/daemon.h"
+
+#include <signal.h>
+
+#include <filesystem>
+#include <memory>
+
+#include "google/protobuf/util/json_util.h"
+#include "service/api/admin_service.h"
+#include "service/api/api_server.h"
+#include "service/common/clock.h"
+#include "service/common/strings.h"
+#include "service/common/version.h"
+#include "service/config/config.h"
+#include "service/config/log_level.h"
+#include "service/engine/request_journal.h"
+#include "service/posd/logging.h"
+#include "service/posd/systemd_notify.h"
+#include "service/store/store.h"
+#include "spdlog/spdlog.h"
+
+namespace posd {
+namespace {
+
+std::string Absolute(const std::string& path) {
+  std::error_code ignored;
+  const auto absolute = std::filesystem::absolute(path, ignored);
+  return absolute.empty() ? path : absolute.lexically_normal().string();
+}
+
+// The configuration as GetConfig shows it: every secret's location stays,
+// but no secret itself is ever in the config (tokens live in files).
+std::string ConfigJson(const config::Config& config) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(config, &json, options).ok()) return "{}";
+  return json;
+}
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path, std::string_view what) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    return absl::FailedPreconditionError(StrCat("cannot read ", what, " ", path));
+  }
+  std::string content;
+  char buffer[4096];
+  std::size_t count;
+  while ((count = std::fread(buffer, 1, sizeof(buffer), file)) > 0) content.append(buffer, count);
+  std::fclose(file);
+  return content;
+}
+
+absl::StatusOr<api::ApiServerOptions> ServerOptions(const config::Config& config) {
+  api::ApiServerOptions options;
+  options.unix_socket_path = config.server().unix_socket();
+  auto mode = config::ParseSocketMode(config.server().unix_socket_mode());
+  if (!mode.ok()) return mode.status();
+  options.unix_socket_mode = *mode;
+  if (config.server().has_tcp()) {
+    const auto& tcp = config.server().tcp();
+    api::TcpListenerOptions listener;
+    listener.address = tcp.address();
+    auto certificate = ReadWholeFile(tcp.tls_certificate_file(), "the TLS certificate");
+    if (!certificate.ok()) return certificate.status();
+    auto key = ReadWholeFile(tcp.tls_private_key_file(), "the TLS private key");
+    if (!key.ok()) return key.status();
+    listener.tls_certificate_chain_pem = *certificate;
+    listener.tls_private_key_pem = *key;
+    for (const auto& token : tcp.tokens()) {
+      auto text = ReadWholeFile(token.token_file(), "the token file");
+      if (!text.ok()) return text.status();
+      std::string value = text->substr(0, text->find('\n'));
+      if (value.size() < 32) {
+        return absl::InvalidArgumentError(
+            StrCat("the token in ", token.token_file(), " is shorter than 32 characters"));
+      }
+      const api::Role role = token.role() == config::v1::ROLE_UI         ? api::Role::kUi
+                             : token.role() == config::v1::ROLE_FLEET    ? api::Role::kFleet
+                                                                         : api::Role::kOperator;
+      listener.roles_by_token.emplace(std::move(value), role);
+    }
+    options.tcp = std::move(listener);
+  }
+  return options;
+}
+
+// Blocks until SIGTERM or SIGINT arrives; returns its number.
+int WaitForTerminationSignal(const sigset_t& signals) {
+  int signal_number = 0;
+  while (sigwait(&signals, &signal_number) != 0) {
+  }
+  return signal_number;
+}
+
+}  // namespace
+
+int RunDaemon(const DaemonOptions& options) {
+  // Block the termination signals before any thread starts, so that every
+  // thread inherits the mask and only sigwait below receives them.
+  sigset_t termination_signals;
+  sigemptyset(&termination_signals);
+  sigaddset(&termination_signals, SIGTERM);
+  sigaddset(&termination_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &termination_signals, nullptr);
+
+  SetUpLogging(spdlog::level::info);
+  const Clock& clock = RealClock::Get();
+  const auto started_at = clock.WallNow();
+  const auto started_steady = clock.Now();
+
+  absl::StatusOr<config::Config> config =
+      options.config_path.empty() ? config::ParseConfig("", "(defaults)")
+                                  : config::LoadConfigFile(options.config_path);
+  if (!config.ok()) {
+    spdlog::critical("configuration refused: {}", ToStd(config.status().message()));
+    return kExitStartFailed;
+  }
+  spdlog::set_level(*config::ParseLogLevel(config->logging().level()));
+  spdlog::info("posd {} starting (config {})", kVersion,
+               options.config_path.empty() ? "built-in defaults" : Absolute(options.config_path));
+
+  auto store = store::Store::Open({.path = config->storage().database_path(), .clock = &clock});
+  if (!store.ok()) {
+    spdlog::critical("database refused: {}", ToStd(store.status().message()));
+    return kExitStartFailed;
+  }
+  spdlog::info("database {} at schema version {} (instance {})", Absolute((*store)->path()),
+               (*store)->schema_version(), (*store)->instance_id());
+
+  auto server_options = ServerOptions(*config);
+  if (!server_options.ok()) {
+    spdlog::critical("cannot serve: {}", ToStd(server_options.status().message()));
+    return kExitStartFailed;
+  }
+  if (options.check_only) {
+    spdlog::info("configuration and database are fine; --check-config: not serving");
+    return kExitOk;
+  }
+
+  engine::RequestJournal journal((*store)->writer(), clock);
+  api::AdminService admin_service(
+      api::ServerFacts{
+          .version = kVersion,
+          .started_at = started_at,
+          .started_steady = started_steady,
+          .database_path = Absolute((*store)->path()),
+          .schema_version = (*store)->schema_version(),
+          .instance_id = (*store)->instance_id(),
+          .config_json = ConfigJson(*config),
+          .config_path = options.config_path.empty() ? "" : Absolute(options.config_path),
+      },
+      clock, journal);
+
+  auto server = api::ApiServer::Start(*server_options, {&admin_service});
+  if (!server.ok()) {
+    spdlog::critical("cannot serve: {}", ToStd(server.status().message()));
+    return kExitStartFailed;
+  }
+  admin_service.SetListenAddresses((*server)->listen_addresses());
+  for (const auto& address : (*server)->listen_addresses()) {
+    spdlog::info("serving the API on {}", address);
+  }
+  NotifySystemd("READY=1\nSTATUS=serving");
+
+  const int signal_number = WaitForTerminationSignal(termination_signals);
+  spdlog::info("{} received: draining calls (up to {} ms)", strsignal(signal_number),
+               config->server().shutdown_grace_ms());
+  NotifySystemd("STOPPING=1\nSTATUS=draining calls");
+  (*server)->Shutdown(std::chrono::milliseconds(config->server().shutdown_grace_ms()));
+  server->reset();
+  store->reset();
+  spdlog::info("posd stopped cleanly");
+  return kExitOk;
+}
+
+}  // namespace posd

@@ -1,0 +1,28 @@
+// The posd process: start, serve until a signal, stop cleanly.
+#pragma once
+
+#include <string>
+
+namespace posd {
+
+struct DaemonOptions {
+  // The configuration file; empty means built-in defaults only.
+  std::string config_path;
+  // Validate the configuration and the database, then exit without serving.
+  bool check_only = false;
+};
+
+// Exit codes of posd, for service managers and scripts.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitStartFailed = 1,  // configuration, database or listener refused
+  kExitUsage = 2,        // bad command line
+};
+
+// Runs posd until SIGTERM or SIGINT, then drains calls, closes the database
+// and returns kExitOk. Returns kExitStartFailed, after logging why, when it
+// cannot start. Must be called from the main thread before any other thread
+// exists (it blocks the termination signals for all threads it creates).
+int RunDaemon(const DaemonOptions& options);
+
+}  // namespace posd
