@@ -1,25 +1,27 @@
 #include "service/transport/fd_stream.h"
 
 #include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <cerrno>
 #include <deque>
 #include <optional>
 #include <utility>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/write.hpp>
-
-#include "service/transport/str_cat.h"
 #include "service/transport/posix_error.h"
+#include "service/transport/str_cat.h"
 
 namespace posd::transport {
 
 class FdStream::Core : public std::enable_shared_from_this<FdStream::Core> {
  public:
   Core(boost::asio::io_context& io, std::string description, std::unique_ptr<OpenDevice> device)
-      : io_(io), descriptor_(io), device_(std::move(device)), description_(std::move(description)) {}
+      : io_(io),
+        descriptor_(io),
+        device_(std::move(device)),
+        description_(std::move(description)) {}
 
   absl::Status Init() {
     boost::system::error_code ec;
@@ -110,11 +112,9 @@ class FdStream::Core : public std::enable_shared_from_this<FdStream::Core> {
     writing_ = true;
     // async_write loops over partial writes (EAGAIN included) until the whole
     // buffer is taken, so a write is never split between other writes.
-    boost::asio::async_write(
-        descriptor_, boost::asio::buffer(in_flight_.bytes),
-        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-          self->OnWrite(ec);
-        });
+    boost::asio::async_write(descriptor_, boost::asio::buffer(in_flight_.bytes),
+                             [self = shared_from_this()](const boost::system::error_code& ec,
+                                                         std::size_t) { self->OnWrite(ec); });
   }
 
   void OnWrite(const boost::system::error_code& ec) {
@@ -208,12 +208,10 @@ class FdStream::Core : public std::enable_shared_from_this<FdStream::Core> {
         return absl::UnavailableError(
             StrCat(description_, " disconnected (", ErrnoName(error), ")"));
       }
-      return absl::UnavailableError(StrCat(description_, " ", operation,
-                                                 " failed: ", ec.message(), " (",
-                                                 ErrnoName(error), ")"));
+      return absl::UnavailableError(StrCat(description_, " ", operation, " failed: ", ec.message(),
+                                           " (", ErrnoName(error), ")"));
     }
-    return absl::UnavailableError(
-        StrCat(description_, " ", operation, " failed: ", ec.message()));
+    return absl::UnavailableError(StrCat(description_, " ", operation, " failed: ", ec.message()));
   }
 
   boost::asio::io_context& io_;

@@ -10,11 +10,11 @@
 #include <string>
 #include <utility>
 
-#include "service/transport/str_cat.h"
 #include "service/common/status_macros.h"
 #include "service/transport/device_probe.h"
 #include "service/transport/fd_stream.h"
 #include "service/transport/posix_error.h"
+#include "service/transport/str_cat.h"
 #include "service/transport/termios_config.h"
 #include "service/transport/unique_fd.h"
 
@@ -28,15 +28,15 @@ absl::Status OpenError(int error, const std::string& path) {
       return absl::NotFoundError(StrCat("serial port ", path, " does not exist"));
     case ENXIO:
     case ENODEV:
-      return absl::NotFoundError(StrCat("serial port ", path,
-                                              " does not exist (no device behind the node: ",
-                                              ErrnoName(error), ")"));
+      return absl::NotFoundError(
+          StrCat("serial port ", path,
+                 " does not exist (no device behind the node: ", ErrnoName(error), ")"));
     case EACCES:
     case EPERM:
       return NoPermissionError(path);
     case EBUSY:
-      return absl::FailedPreconditionError(StrCat(
-          "serial port ", path, " is in use (opened exclusively by another program)"));
+      return absl::FailedPreconditionError(
+          StrCat("serial port ", path, " is in use (opened exclusively by another program)"));
     case ENOTTY:
       return absl::InvalidArgumentError(StrCat(path, " is not a serial port (ENOTTY)"));
     default:
@@ -216,8 +216,8 @@ absl::StatusOr<std::unique_ptr<OpenDevice>> OpenWithLibserialport(const SerialSe
   // Looks the port up in sysfs without opening it, so /dev/null and friends
   // are turned away before anything touches them.
   if (sp_get_port_by_name(path.c_str(), &raw_port) != SP_OK) {
-    return absl::InvalidArgumentError(StrCat(
-        path, " is not a serial port (libserialport: ", LastLibserialportError(), ")"));
+    return absl::InvalidArgumentError(
+        StrCat(path, " is not a serial port (libserialport: ", LastLibserialportError(), ")"));
   }
   SpPortPtr port(raw_port);
   POSD_ASSIGN_OR_RETURN(UniqueFd lock, LockDevice(path));

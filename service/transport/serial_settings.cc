@@ -3,8 +3,8 @@
 #include <array>
 #include <utility>
 
-#include "service/transport/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "service/transport/str_cat.h"
 #include "service/transport/termios_config.h"
 
 namespace posd::transport {
@@ -45,9 +45,8 @@ absl::StatusOr<Enum> Parse(const std::array<std::pair<Enum, std::string_view>, N
   }
   return absl::InvalidArgumentError(StrCat(
       field, " '", text, "' is not one of ",
-      absl::StrJoin(names, ", ", [](std::string* out, const auto& entry) {
-        out->append(entry.second);
-      })));
+      absl::StrJoin(names, ", ",
+                    [](std::string* out, const auto& entry) { out->append(entry.second); })));
 }
 
 }  // namespace
@@ -75,17 +74,16 @@ absl::Status SerialSettings::Validate() const {
     return absl::InvalidArgumentError("port must name a device, e.g. /dev/ttyUSB0; it is empty");
   }
   if (port.front() != '/') {
-    return absl::InvalidArgumentError(StrCat(
-        "port '", port, "' must be an absolute device path, e.g. /dev/ttyUSB0"));
+    return absl::InvalidArgumentError(
+        StrCat("port '", port, "' must be an absolute device path, e.g. /dev/ttyUSB0"));
   }
   if (!IsStandardBaudRate(baud)) {
     return absl::InvalidArgumentError(StrCat("baud ", baud,
-                                                   " is not a standard termios rate (one of ",
-                                                   absl::StrJoin(StandardBaudRates(), ", "), ")"));
+                                             " is not a standard termios rate (one of ",
+                                             absl::StrJoin(StandardBaudRates(), ", "), ")"));
   }
   if (data_bits < 5 || data_bits > 8) {
-    return absl::InvalidArgumentError(
-        StrCat("data_bits ", data_bits, " is out of range (5 to 8)"));
+    return absl::InvalidArgumentError(StrCat("data_bits ", data_bits, " is out of range (5 to 8)"));
   }
   if (ParityName(parity).empty()) {
     return absl::InvalidArgumentError(
@@ -96,8 +94,8 @@ absl::Status SerialSettings::Validate() const {
         StrCat("stop_bits ", static_cast<int>(stop_bits), " is not a known stop bit count"));
   }
   if (FlowControlName(flow_control).empty()) {
-    return absl::InvalidArgumentError(StrCat(
-        "flow_control ", static_cast<int>(flow_control), " is not a known flow control"));
+    return absl::InvalidArgumentError(
+        StrCat("flow_control ", static_cast<int>(flow_control), " is not a known flow control"));
   }
   return absl::OkStatus();
 }

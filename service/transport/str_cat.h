@@ -16,10 +16,7 @@ namespace str_cat_internal {
 inline absl::string_view Adapt(std::string_view text) { return {text.data(), text.size()}; }
 
 template <typename T>
-  requires(!std::is_same_v<T, std::string_view>)
-const T& Adapt(const T& value) {
-  return value;
-}
+requires(!std::is_same_v<T, std::string_view>) const T& Adapt(const T& value) { return value; }
 
 }  // namespace str_cat_internal
 

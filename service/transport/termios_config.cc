@@ -6,8 +6,8 @@
 #include <cerrno>
 #include <utility>
 
-#include "service/transport/str_cat.h"
 #include "service/transport/posix_error.h"
+#include "service/transport/str_cat.h"
 
 namespace posd::transport {
 namespace {

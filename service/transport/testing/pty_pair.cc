@@ -94,8 +94,8 @@ void PtyPair::CloseSlave() {
 }
 
 absl::Status PtyPair::WriteToMaster(std::string_view bytes, std::chrono::milliseconds timeout) {
-  return WriteToMaster(
-      std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()), timeout);
+  return WriteToMaster(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()),
+                       timeout);
 }
 
 absl::Status PtyPair::WriteToMaster(std::span<const std::uint8_t> bytes,
@@ -147,15 +147,14 @@ absl::StatusOr<std::vector<std::uint8_t>> PtyPair::ReadFromMaster(
   std::vector<std::uint8_t> bytes;
   bytes.reserve(count);
   while (bytes.size() < count) {
-    const auto left = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   deadline - Clock::now()),
-                               std::chrono::milliseconds(0));
-    absl::StatusOr<std::vector<std::uint8_t>> some =
-        ReadSomeFromMaster(left, count - bytes.size());
+    const auto left =
+        std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()),
+                 std::chrono::milliseconds(0));
+    absl::StatusOr<std::vector<std::uint8_t>> some = ReadSomeFromMaster(left, count - bytes.size());
     if (!some.ok()) return some.status();
     if (some->empty() && Clock::now() >= deadline) {
-      return absl::DeadlineExceededError(StrCat(
-          "read only ", bytes.size(), " of ", count, " bytes from the pty master in time"));
+      return absl::DeadlineExceededError(
+          StrCat("read only ", bytes.size(), " of ", count, " bytes from the pty master in time"));
     }
     bytes.insert(bytes.end(), some->begin(), some->end());
   }

@@ -1,19 +1,18 @@
 // Two SerialPorts joined by socat, each opened through the symlink socat
 // creates: the way the terminal simulator and manual testing connect posd to
 // a "serial cable" without hardware. Skipped when socat is not installed.
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
-#include <fcntl.h>
-
 #include <chrono>
 #include <filesystem>
 #include <random>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -48,8 +47,8 @@ class SocatBridge {
               const std::filesystem::path& b, const std::filesystem::path& log) {
     const std::string a_spec = "pty,raw,echo=0,link=" + a.string();
     const std::string b_spec = "pty,raw,echo=0,link=" + b.string();
-    std::vector<char*> argv = {const_cast<char*>(socat.c_str()), const_cast<char*>("-d"),
-                               const_cast<char*>("-d"), const_cast<char*>(a_spec.c_str()),
+    std::vector<char*> argv = {const_cast<char*>(socat.c_str()),  const_cast<char*>("-d"),
+                               const_cast<char*>("-d"),           const_cast<char*>(a_spec.c_str()),
                                const_cast<char*>(b_spec.c_str()), nullptr};
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -120,9 +119,10 @@ TEST(SocatBridgeTest, BytesPassBothWaysBetweenTwoPortsOpenedBySymlink) {
   Bytes at_b;
   auto collect = [](Bytes& into) {
     return ByteStreamHandlers{
-        .on_data = [&into](std::span<const std::uint8_t> bytes) {
-          into.insert(into.end(), bytes.begin(), bytes.end());
-        },
+        .on_data =
+            [&into](std::span<const std::uint8_t> bytes) {
+              into.insert(into.end(), bytes.begin(), bytes.end());
+            },
         .on_closed = [](const absl::Status& status) { ADD_FAILURE() << status; }};
   };
   (*port_a)->Start(collect(at_a));
@@ -140,8 +140,8 @@ TEST(SocatBridgeTest, BytesPassBothWaysBetweenTwoPortsOpenedBySymlink) {
   const auto io_deadline = std::chrono::steady_clock::now() + 20s;
   while (at_b.size() < a_to_b.size() || at_a.size() < b_to_a.size()) {
     ASSERT_LT(std::chrono::steady_clock::now(), io_deadline)
-        << "B got " << at_b.size() << " of " << a_to_b.size() << ", A got " << at_a.size()
-        << " of " << b_to_a.size();
+        << "B got " << at_b.size() << " of " << a_to_b.size() << ", A got " << at_a.size() << " of "
+        << b_to_a.size();
     io.restart();
     io.run_for(5ms);
   }

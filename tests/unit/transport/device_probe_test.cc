@@ -53,8 +53,8 @@ TEST(DeviceProbeTest, PtmxIsNotASlave) {
 TEST(DeviceProbeTest, MissingPathIsNotFound) {
   TempDir dir;
   const std::string path = dir.File("ttyUSB9").string();
-  EXPECT_THAT(ProbeDevice(path), StatusIs(absl::StatusCode::kNotFound,
-                                          "serial port " + path + " does not exist"));
+  EXPECT_THAT(ProbeDevice(path),
+              StatusIs(absl::StatusCode::kNotFound, "serial port " + path + " does not exist"));
 }
 
 TEST(DeviceProbeTest, DanglingSymlinkIsNotFound) {

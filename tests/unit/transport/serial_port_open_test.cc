@@ -10,8 +10,6 @@
 //  - libserialport's own open path (real ports) is exercised only up to its
 //    refusal of non-serial character devices (/dev/null); opening a real
 //    port would touch hardware.
-#include "service/transport/serial_port.h"
-
 #include <grp.h>
 #include <unistd.h>
 
@@ -23,6 +21,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "service/transport/serial_port.h"
 #include "service/transport/testing/pty_pair.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
@@ -70,9 +69,9 @@ TEST(SerialPortOpenTest, RegularFileIsNotASerialPort) {
 
 TEST(SerialPortOpenTest, NonSerialCharacterDeviceIsNotASerialPort) {
   boost::asio::io_context io;
-  EXPECT_THAT(SerialPort::Open(io, SettingsFor("/dev/null")),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       StartsWith("/dev/null is not a serial port")));
+  EXPECT_THAT(
+      SerialPort::Open(io, SettingsFor("/dev/null")),
+      StatusIs(absl::StatusCode::kInvalidArgument, StartsWith("/dev/null is not a serial port")));
 }
 
 TEST(SerialPortOpenTest, DtrDsrFlowControlIsUnimplementedOnAPseudoTerminal) {

@@ -44,8 +44,8 @@ TEST(SerialSettingsTest, RelativePortIsRejected) {
 }
 
 TEST(SerialSettingsTest, EveryStandardBaudIsAccepted) {
-  for (int baud : {50, 300, 1200, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600,
-                   4000000}) {
+  for (int baud :
+       {50, 300, 1200, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600, 4000000}) {
     SerialSettings settings = Valid();
     settings.baud = baud;
     EXPECT_THAT(settings.Validate(), IsOk()) << baud;
@@ -56,11 +56,10 @@ TEST(SerialSettingsTest, NonStandardBaudIsRejectedWithTheValueAndTheChoices) {
   for (int baud : {0, -9600, 12345, 9601, 250000}) {
     SerialSettings settings = Valid();
     settings.baud = baud;
-    EXPECT_THAT(settings.Validate(),
-                StatusIs(absl::StatusCode::kInvalidArgument,
-                         AllOf(HasSubstr("baud " + std::to_string(baud) +
-                                         " is not a standard termios rate"),
-                               HasSubstr("9600, 19200"))))
+    EXPECT_THAT(settings.Validate(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                              AllOf(HasSubstr("baud " + std::to_string(baud) +
+                                                              " is not a standard termios rate"),
+                                                    HasSubstr("9600, 19200"))))
         << baud;
   }
 }
@@ -77,9 +76,9 @@ TEST(SerialSettingsTest, DataBitsOutOfRangeAreRejected) {
   for (int bits : {0, 4, 9, 16}) {
     SerialSettings settings = Valid();
     settings.data_bits = bits;
-    EXPECT_THAT(settings.Validate(),
-                StatusIs(absl::StatusCode::kInvalidArgument,
-                         HasSubstr("data_bits " + std::to_string(bits) + " is out of range (5 to 8)")));
+    EXPECT_THAT(settings.Validate(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                              HasSubstr("data_bits " + std::to_string(bits) +
+                                                        " is out of range (5 to 8)")));
   }
 }
 
@@ -91,8 +90,8 @@ TEST(SerialSettingsTest, UnknownEnumValuesAreRejected) {
 
   SerialSettings stop = Valid();
   stop.stop_bits = static_cast<StopBits>(3);
-  EXPECT_THAT(stop.Validate(),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("stop_bits 3 is not a known")));
+  EXPECT_THAT(stop.Validate(), StatusIs(absl::StatusCode::kInvalidArgument,
+                                        HasSubstr("stop_bits 3 is not a known")));
 
   SerialSettings flow = Valid();
   flow.flow_control = static_cast<FlowControl>(-1);
@@ -142,9 +141,10 @@ TEST(SerialSettingsTest, UnknownNamesListTheChoices) {
                        HasSubstr("parity 'Even' is not one of none, odd, even, mark, space")));
   EXPECT_THAT(ParseStopBits("1.5"), StatusIs(absl::StatusCode::kInvalidArgument,
                                              HasSubstr("stop_bits '1.5' is not one of 1, 2")));
-  EXPECT_THAT(ParseFlowControl("hardware"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("flow_control 'hardware' is not one of none, xonxoff, rtscts, dtrdsr")));
+  EXPECT_THAT(
+      ParseFlowControl("hardware"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("flow_control 'hardware' is not one of none, xonxoff, rtscts, dtrdsr")));
 }
 
 }  // namespace
