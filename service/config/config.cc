@@ -97,6 +97,16 @@ absl::Status ValidateAndApplyDefaults(Config& config) {
   if (!storage.has_database_path()) storage.set_database_path(std::string(kDefaultDatabasePath));
   if (storage.database_path().empty()) return KeyError("storage.database_path", "must not be empty");
 
+  for (int i = 0; i < config.plugins_size(); ++i) {
+    const std::string key = StrCat("plugins[", i, "].name");
+    if (config.plugins(i).name().empty()) return KeyError(key, "is required");
+    for (int j = 0; j < i; ++j) {
+      if (config.plugins(j).name() == config.plugins(i).name()) {
+        return KeyError(key, StrCat("'", config.plugins(i).name(), "' is listed twice"));
+      }
+    }
+  }
+
   v1::Logging& logging = *config.mutable_logging();
   if (!logging.has_level()) logging.set_level("info");
   if (auto level = ParseLogLevel(logging.level()); !level.ok()) {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
+#include "google/protobuf/struct.pb.h"
 #include "service/common/status_macros.h"
 #include "yaml-cpp/yaml.h"
 
@@ -96,6 +97,49 @@ absl::StatusOr<double> ParseDouble(const Location& at, const YAML::Node& node) {
 
 absl::Status FillMessage(const Location& at, const YAML::Node& node, Message& message);
 
+// Free-form settings (google.protobuf.Struct) keep YAML's structure; plain
+// scalars that read as numbers or booleans become those, as in JSON.
+absl::Status FillValue(const Location& at, const YAML::Node& node, google::protobuf::Value& value) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      value.set_null_value(google::protobuf::NULL_VALUE);
+      return absl::OkStatus();
+    case YAML::NodeType::Scalar: {
+      if (!IsQuoted(node)) {
+        const std::string& text = node.Scalar();
+        if (text == "true" || text == "false") {
+          value.set_bool_value(text == "true");
+          return absl::OkStatus();
+        }
+        double number = 0;
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+        if (error == std::errc() && end == text.data() + text.size()) {
+          value.set_number_value(number);
+          return absl::OkStatus();
+        }
+      }
+      value.set_string_value(node.Scalar());
+      return absl::OkStatus();
+    }
+    case YAML::NodeType::Sequence:
+      for (std::size_t i = 0; i < node.size(); ++i) {
+        Location item_at{at.source, StrCat(at.key_path, "[", i, "]")};
+        POSD_RETURN_IF_ERROR(FillValue(item_at, node[i], *value.mutable_list_value()->add_values()));
+      }
+      return absl::OkStatus();
+    case YAML::NodeType::Map:
+      for (const auto& entry : node) {
+        const std::string key = entry.first.as<std::string>();
+        Location child_at{at.source, StrCat(at.key_path, ".", key)};
+        POSD_RETURN_IF_ERROR(
+            FillValue(child_at, entry.second, (*value.mutable_struct_value()->mutable_fields())[key]));
+      }
+      return absl::OkStatus();
+  }
+  return Error(at, node, "cannot be read");
+}
+
 absl::Status SetScalar(const Location& at, const YAML::Node& node, const FieldDescriptor& field,
                        Message& message) {
   const Reflection& reflection = *message.GetReflection();
@@ -182,6 +226,15 @@ absl::Status SetScalar(const Location& at, const YAML::Node& node, const FieldDe
 
 absl::Status FillMessage(const Location& at, const YAML::Node& node, Message& message) {
   if (node.IsNull()) return absl::OkStatus();  // "server:" with nothing under it.
+  if (message.GetDescriptor()->full_name() == "google.protobuf.Struct") {
+    if (!node.IsMap()) {
+      return Error(at, node, StrCat("expected a mapping of settings, found ", NodeKind(node)));
+    }
+    google::protobuf::Value value;
+    POSD_RETURN_IF_ERROR(FillValue(at, node, value));
+    message.CopyFrom(value.struct_value());
+    return absl::OkStatus();
+  }
   if (!node.IsMap()) {
     return Error(at, node, StrCat("expected a mapping of keys, found ", NodeKind(node)));
   }

@@ -131,6 +131,37 @@ TEST(ConfigTest, TcpNeedsTlsAndTokens) {
   EXPECT_EQ(config->server().tcp().tokens(0).role(), v1::ROLE_OPERATOR);
 }
 
+TEST(ConfigTest, PluginSettingsKeepTheirStructure) {
+  auto config = ParseConfig(R"(plugins:
+  - name: discount
+    settings:
+      codes:
+        - {code: SUMMER, percent_basis_points: 1000, max_uses: 3}
+      stackable: false
+  - name: receipt
+)",
+                            "c.yaml");
+  ASSERT_THAT(config, IsOk());
+  ASSERT_EQ(config->plugins_size(), 2);
+  const auto& settings = config->plugins(0).settings();
+  EXPECT_FALSE(settings.fields().at("stackable").bool_value());
+  const auto& code = settings.fields().at("codes").list_value().values(0).struct_value();
+  EXPECT_EQ(code.fields().at("code").string_value(), "SUMMER");
+  EXPECT_EQ(code.fields().at("max_uses").number_value(), 3);
+  EXPECT_EQ(config->plugins(1).name(), "receipt");
+}
+
+TEST(ConfigTest, PluginListedTwiceIsRefused) {
+  EXPECT_THAT(ParseConfig("plugins:\n  - name: tip\n  - name: tip\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("plugins[1].name: 'tip' is listed twice")));
+  EXPECT_THAT(ParseConfig("plugins:\n  - settings: {a: 1}\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("plugins[0].name: is required")));
+  EXPECT_THAT(ParseConfig("plugins:\n  - name: tip\n    settings: 5\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("plugins[0].settings: expected a mapping of settings")));
+}
+
 TEST(ConfigTest, SyntaxErrorsGiveTheLine) {
   EXPECT_THAT(ParseConfig("server:\n  unix_socket: [\n", "c.yaml"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not valid YAML")));
