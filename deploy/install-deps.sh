@@ -1,17 +1,32 @@
 #!/bin/sh
 # Installs every Debian 12 package posd needs to build, test and run.
 # Idempotent: packages already present are left as they are.
+#
+#   deploy/install-deps.sh            everything to build, test and run
+#   deploy/install-deps.sh --runtime  only what the posd binaries need to run
+#                                     (the slim stage of the Dockerfile)
 set -eu
 
-PACKAGES="
+RUNTIME_PACKAGES="
+  libgrpc++1.51 libprotobuf32 libabsl20220623 libserialport0 libavahi-client3
+  libsqlite3-0 libyaml-cpp0.7 libspdlog1.10 libfmt9 libsystemd0 ca-certificates
+"
+
+BUILD_PACKAGES="
   g++ clang libclang-rt-14-dev cmake ninja-build pkg-config git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libserialport-dev libavahi-client-dev avahi-daemon avahi-utils dbus
   libsqlite3-dev sqlite3 libyaml-cpp-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libboost-dev libcli11-dev libspdlog-dev libfmt-dev libsystemd-dev
-  socat iproute2 procps
+  socat iproute2 procps openssl
 "
+
+case "${1:-}" in
+  --runtime) PACKAGES="$RUNTIME_PACKAGES" ;;
+  "") PACKAGES="$BUILD_PACKAGES $RUNTIME_PACKAGES" ;;
+  *) echo "usage: $0 [--runtime]" >&2; exit 2 ;;
+esac
 
 missing=""
 for package in $PACKAGES; do
