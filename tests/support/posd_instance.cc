@@ -9,10 +9,12 @@
 
 namespace posd::testing {
 
-void WritePosdConfig(const PosdPaths& paths, const std::string& extra_yaml) {
+void WritePosdConfig(const PosdPaths& paths, const std::string& extra_yaml,
+                     const std::string& server_yaml) {
   std::ofstream config(paths.config);
   config << "server:\n  unix_socket: " << paths.socket.string() << "\n"
          << "  shutdown_grace_ms: 2000\n"
+         << server_yaml
          << "storage:\n  database_path: " << paths.database.string() << "\n"
          << extra_yaml;
 }

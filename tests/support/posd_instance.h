@@ -21,8 +21,10 @@ struct PosdPaths {
 };
 
 // Writes a configuration with the instance's socket and database plus
-// `extra_yaml` (more top-level keys) into paths.config.
-void WritePosdConfig(const PosdPaths& paths, const std::string& extra_yaml = "");
+// `extra_yaml` (more top-level keys) and `server_yaml` (more keys under
+// `server:`, indented by two spaces) into paths.config.
+void WritePosdConfig(const PosdPaths& paths, const std::string& extra_yaml = "",
+                     const std::string& server_yaml = "");
 
 // Starts `posd_binary --config paths.config` with logs in `log_dir` and waits
 // until its socket accepts connections (or the process exits, or `timeout`
