@@ -181,6 +181,10 @@ void LinkSession::HandleHello(const Frame& frame, TimePoint now) {
     ++stats_.protocol_errors;
     return;
   }
+  if (IsRetiredPeer(frame.header.src_epoch)) {
+    ++stats_.stale_epoch_dropped;  // an old incarnation's HELLO, replayed
+    return;
+  }
   if (frame.header.src_epoch != peer_epoch_) AdoptPeer(frame.header.src_epoch, *params, now);
   // Always answered: our previous HELLO_ACK may have been lost. A HELLO from
   // the current peer epoch changes nothing else.
@@ -190,8 +194,13 @@ void LinkSession::HandleHello(const Frame& frame, TimePoint now) {
 void LinkSession::HandleHelloAck(const Frame& frame, TimePoint now) {
   ++stats_.hellos_received;
   const FrameHeader& h = frame.header;
-  if (h.dst_epoch != local_epoch_ || h.src_epoch == 0) {
-    ++stats_.stale_epoch_dropped;  // answers a HELLO of an earlier incarnation
+  // A HELLO_ACK answers our HELLO; it may name a peer only while we know
+  // none. A peer that restarted announces itself with HELLO, so a HELLO_ACK
+  // from an epoch other than the known one is an old answer (it can only
+  // arrive late if the path repeats or reorders frames).
+  if (h.dst_epoch != local_epoch_ || h.src_epoch == 0 ||
+      (peer_epoch_ != 0 && h.src_epoch != peer_epoch_) || IsRetiredPeer(h.src_epoch)) {
+    ++stats_.stale_epoch_dropped;
     return;
   }
   absl::StatusOr<HelloParams> params = DecodeHelloParams(frame.payload);
@@ -304,12 +313,20 @@ void LinkSession::AdoptPeer(uint32_t epoch, const HelloParams& params, TimePoint
   } else if (peer_epoch_ != 0) {
     ResetSequenceState();  // a handshake in progress with an earlier peer
   }
+  if (peer_epoch_ != 0) {
+    retired_peers_[retired_next_] = peer_epoch_;
+    retired_next_ = (retired_next_ + 1) % retired_peers_.size();
+  }
   peer_epoch_ = epoch;
   // Our HELLO_ACK (or ACK) answers right away; the next HELLO only if that
   // is lost.
   hello_due_ = now + timing_.hello_interval;
   peer_params_ = params;
   ++stats_.resyncs;
+}
+
+bool LinkSession::IsRetiredPeer(uint32_t epoch) const {
+  return std::find(retired_peers_.begin(), retired_peers_.end(), epoch) != retired_peers_.end();
 }
 
 void LinkSession::GoUp(TimePoint now) {

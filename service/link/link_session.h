@@ -145,6 +145,7 @@ class LinkSession {
   void AcceptFragment(bool more, std::vector<uint8_t>& payload);
   void AdoptPeer(uint32_t epoch, const HelloParams& params, TimePoint now);
   void GoUp(TimePoint now);
+  bool IsRetiredPeer(uint32_t epoch) const;
   void EndSession(LinkDownReason reason);
   void ResetSequenceState();
   void Pump(TimePoint now);
@@ -163,6 +164,11 @@ class LinkSession {
   uint32_t local_epoch_ = 0;
   uint32_t peer_epoch_ = 0;  // 0 until a HELLO or HELLO_ACK names the peer
   HelloParams peer_params_;
+  // The last peer epochs replaced by newer ones. A peer never returns to an
+  // old epoch, so HELLOs from these are replays and must not reopen a
+  // session whose frames could then be accepted again.
+  std::array<uint32_t, 4> retired_peers_{};
+  size_t retired_next_ = 0;
   uint32_t window_ = 1;         // in use: min of both ends
   uint32_t frame_payload_ = 0;  // in use: min of both ends
   MessageId next_id_ = 1;

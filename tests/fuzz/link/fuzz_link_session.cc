@@ -147,7 +147,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           switch (kind % 4) {
             case 0: bytes[at] ^= static_cast<uint8_t>(1u << (kind >> 5)); break;
             case 1: bytes.erase(bytes.begin() + static_cast<ptrdiff_t>(at)); break;
-            case 2: bytes.insert(bytes.end(), bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(at)); break;
+            case 2:  // replays earlier frames of this batch: a path that repeats
+              bytes.insert(bytes.end(), bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(at));
+              break;
             case 3: bytes.resize(at); break;
           }
         }
@@ -156,9 +158,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         collect(1 - i);
         break;
       }
-      case 3: {  // raw bytes from the input
-        const size_t n = in.Byte() % 64;
-        peer.session->OnBytesReceived(in.Take(n), now);
+      case 3: {  // raw bytes from the input, as noise between delimiters
+        // libFuzzer learns compared values (CRCs, epochs) and could forge a
+        // valid frame; a forged frame is indistinguishable from a real one,
+        // so such inputs are not injected.
+        std::vector<uint8_t> noise = {0};
+        std::span<const uint8_t> raw = in.Take(in.Byte() % 64);
+        noise.insert(noise.end(), raw.begin(), raw.end());
+        noise.push_back(0);
+        FrameDecoder probe;
+        std::vector<FrameDecoder::Result> probed;
+        probe.Feed(noise, probed);
+        bool forged = false;
+        for (const auto& r : probed) forged = forged || r.ok();
+        if (forged) break;
+        peer.session->OnBytesReceived(noise, now);
         collect(1 - i);
         break;
       }

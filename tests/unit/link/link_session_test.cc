@@ -564,6 +564,33 @@ TEST_F(LinkSessionTest, DeadlinesAreBoundedAndConnectingRepeatsHello) {
   EXPECT_EQ(a_.session->state(), LinkState::kConnecting);
 }
 
+// Reads may split the byte stream anywhere: every split point of a burst of
+// frames (ACK-carrying DATA, fragments, delimiters) gives the same result.
+TEST_F(LinkSessionTest, FramesSplitAcrossReadsAtEveryOffset) {
+  std::vector<uint8_t> stream;
+  for (size_t split = 0;; ++split) {
+    a_ = End{};
+    b_ = End{};
+    Start();
+    ASSERT_THAT(a_.session->Send(Bytes(3, 0), now_), IsOk());
+    ASSERT_THAT(a_.session->Send(Bytes(300, 1), now_), IsOk());
+    ASSERT_THAT(a_.session->Send(std::vector<uint8_t>(20, 0), now_), IsOk());
+    a_.Collect();
+    // Pacing releases the rest as the line frees up.
+    while (ParseFrames(a_.outbox).size() < 4) FireTimer(a_);
+    if (stream.empty()) stream = a_.outbox;
+    ASSERT_EQ(a_.outbox, stream);  // same epochs, same bytes
+    if (split > stream.size()) break;
+    std::span<const uint8_t> all(stream);
+    b_.session->OnBytesReceived(all.first(split), now_);
+    b_.session->OnBytesReceived(all.subspan(split), now_);
+    b_.Collect();
+    ASSERT_THAT(b_.delivered, ElementsAre(Bytes(3, 0), Bytes(300, 1), std::vector<uint8_t>(20, 0)))
+        << "split at " << split;
+    EXPECT_EQ(b_.session->stats().crc_errors + b_.session->stats().framing_errors, 0u);
+  }
+}
+
 TEST(LinkTimingTest, DerivedFromBaud) {
   LinkConfig config;
   config.baud = 115200;
