@@ -1,0 +1,79 @@
+// posd-termsim's terminal: a TerminalEndpoint over a SerialLinkTransport,
+// with the decision rules, the fault switches, the ledger and power cycles.
+// main.cc only parses flags and sets up the line and the control socket.
+//
+// Threading: everything runs on the io_context's thread, including
+// Command(). Lifetime: the io_context must outlive the simulator.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "service/channel/asio_timer.h"
+#include "service/channel/result_ledger.h"
+#include "service/channel/serial_link_transport.h"
+#include "service/channel/terminal_endpoint.h"
+#include "service/termsim/fault_switch.h"
+#include "service/termsim/rules.h"
+
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
+namespace posd::termsim {
+
+struct SimulatorOptions {
+  channel::TerminalEndpointOptions endpoint;
+  RuleOptions rules;
+  std::string ledger_path;
+  channel::ByteStreamOpener opener;
+  std::string line_description = "serial";
+  uint32_t baud = 115200;
+  // How long the terminal stays dark after a power loss.
+  channel::Duration power_off = std::chrono::seconds(1);
+  // Exit status after crash-after-charge.
+  int crash_exit_code = 3;
+};
+
+class Simulator final : private channel::TerminalEndpointHooks {
+ public:
+  static absl::StatusOr<std::unique_ptr<Simulator>> Create(boost::asio::io_context& io,
+                                                           SimulatorOptions options,
+                                                           FaultSwitch faults);
+  ~Simulator() override;
+
+  // One control command; returns the one-line reply ("OK ..." / "ERR ...").
+  // `quit` stops the io_context.
+  std::string Command(std::string_view line);
+
+  // Cuts the power now; the terminal boots again after options.power_off.
+  void PowerCut();
+  std::string Status() const;
+  const channel::ResultLedger& ledger() const { return *ledger_; }
+
+ private:
+  Simulator(boost::asio::io_context& io, SimulatorOptions options, FaultSwitch faults,
+            std::unique_ptr<channel::ResultLedger> ledger);
+  absl::Status Boot();
+  void WriteGarbage(size_t count);
+
+  channel::TransactionPlan Plan(const channel::ledger::Started& request) override;
+  channel::AfterRecord AfterRecorded(const link::v1::Result& result) override;
+  bool AnswerHeartbeat() override;
+  void OnFinished(const channel::ledger::Started& request, const link::v1::Result& result) override;
+
+  boost::asio::io_context& io_;
+  SimulatorOptions options_;
+  FaultSwitch faults_;
+  channel::AsioTimerFactory timers_;
+  std::unique_ptr<channel::ResultLedger> ledger_;
+  std::unique_ptr<channel::SerialLinkTransport> transport_;
+  std::unique_ptr<channel::TerminalEndpoint> endpoint_;
+  bool powered_ = false;
+  uint64_t boots_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace posd::termsim
