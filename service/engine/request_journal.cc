@@ -7,10 +7,20 @@
 #include "service/store/transaction.h"
 
 namespace posd::engine {
-namespace {
 
-// A stable 64-bit FNV-1a digest: enough to tell "same arguments" from
-// "different arguments" for one request id, and stable across releases.
+absl::Status ValidateRequestId(std::string_view request_id) {
+  if (request_id.empty()) {
+    return absl::InvalidArgumentError(
+        "request_id is required on every change (any unique text, e.g. a UUID)");
+  }
+  if (request_id.size() > 128) {
+    return absl::InvalidArgumentError("request_id is longer than 128 characters");
+  }
+  return absl::OkStatus();
+}
+
+// A 64-bit FNV-1a digest: enough to tell "same arguments" from "different
+// arguments" for one request id, and stable across releases.
 std::string RequestHash(std::string_view method, std::string_view request_bytes) {
   uint64_t hash = 1469598103934665603ULL;
   auto mix = [&hash](std::string_view bytes) {
@@ -25,62 +35,92 @@ std::string RequestHash(std::string_view method, std::string_view request_bytes)
   return std::string(reinterpret_cast<const char*>(&hash), sizeof(hash));
 }
 
-}  // namespace
+absl::StatusOr<std::optional<std::string>> LookupRequest(store::Database& db,
+                                                         std::string_view request_id,
+                                                         std::string_view method,
+                                                         std::string_view hash) {
+  POSD_ASSIGN_OR_RETURN(store::Statement lookup,
+                        db.Prepare("SELECT method, request_hash, response FROM "
+                                   "idempotency_keys WHERE request_id = ?"));
+  POSD_RETURN_IF_ERROR(lookup.BindText(1, request_id));
+  POSD_ASSIGN_OR_RETURN(const bool seen, lookup.Step());
+  if (!seen) return std::optional<std::string>();
+  if (lookup.ColumnText(0) != method || lookup.ColumnBlob(1) != hash) {
+    return absl::AlreadyExistsError(
+        StrCat("request_id '", request_id, "' was already used for ", lookup.ColumnText(0),
+               " with other arguments; use a new request_id for a new request"));
+  }
+  return std::optional<std::string>(std::string(lookup.ColumnBlob(2)));
+}
+
+absl::Status RecordRequest(store::Database& db, std::string_view request_id,
+                           std::string_view method, std::string_view hash,
+                           std::string_view response, int64_t now_ms) {
+  POSD_ASSIGN_OR_RETURN(store::Statement insert,
+                        db.Prepare("INSERT INTO idempotency_keys (request_id, method, "
+                                   "request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)"));
+  POSD_RETURN_IF_ERROR(insert.BindText(1, request_id));
+  POSD_RETURN_IF_ERROR(insert.BindText(2, method));
+  POSD_RETURN_IF_ERROR(insert.BindBlob(3, hash));
+  POSD_RETURN_IF_ERROR(insert.BindBlob(4, response));
+  POSD_RETURN_IF_ERROR(insert.BindInt64(5, now_ms));
+  return insert.Run();
+}
+
+absl::Status AppendAudit(store::Database& db, const AuditEntry& audit, int64_t now_ms) {
+  POSD_ASSIGN_OR_RETURN(store::Statement insert,
+                        db.Prepare("INSERT INTO audit_log (at, actor, role, action, subject, "
+                                   "reason, details) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  POSD_RETURN_IF_ERROR(insert.BindInt64(1, now_ms));
+  POSD_RETURN_IF_ERROR(insert.BindText(2, audit.actor));
+  POSD_RETURN_IF_ERROR(insert.BindText(3, audit.role));
+  POSD_RETURN_IF_ERROR(insert.BindText(4, audit.action));
+  POSD_RETURN_IF_ERROR(insert.BindText(5, audit.subject));
+  POSD_RETURN_IF_ERROR(insert.BindText(6, audit.reason));
+  POSD_RETURN_IF_ERROR(insert.BindText(7, audit.details));
+  return insert.Run();
+}
+
+absl::StatusOr<std::string> RequestJournal::ExecuteIn(
+    store::Database& db, std::string_view request_id, std::string_view method,
+    std::string_view hash, const AuditEntry& audit,
+    const std::function<absl::StatusOr<std::string>()>& prepare, bool& fresh) {
+  fresh = false;
+  POSD_ASSIGN_OR_RETURN(std::optional<std::string> earlier,
+                        LookupRequest(db, request_id, method, hash));
+  if (earlier.has_value()) return *std::move(earlier);
+  fresh = true;
+  POSD_ASSIGN_OR_RETURN(std::string response, prepare());
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             clock_.WallNow().time_since_epoch())
+                             .count();
+  POSD_RETURN_IF_ERROR(RecordRequest(db, request_id, method, hash, response, now_ms));
+  POSD_RETURN_IF_ERROR(AppendAudit(db, audit, now_ms));
+  return response;
+}
 
 absl::StatusOr<std::string> RequestJournal::Execute(
     std::string_view request_id, std::string_view method, std::string_view request_bytes,
     const AuditEntry& audit, const std::function<absl::StatusOr<std::string>()>& prepare,
     const std::function<void()>& apply) {
-  if (request_id.empty()) {
-    return absl::InvalidArgumentError("request_id is required on every change (any unique text, e.g. a UUID)");
-  }
-  if (request_id.size() > 128) {
-    return absl::InvalidArgumentError("request_id is longer than 128 characters");
-  }
+  POSD_RETURN_IF_ERROR(ValidateRequestId(request_id));
   const std::string hash = RequestHash(method, request_bytes);
   const std::lock_guard lock(mutex_);
-  POSD_ASSIGN_OR_RETURN(store::Transaction transaction, store::Transaction::Begin(writer_));
-
-  POSD_ASSIGN_OR_RETURN(store::Statement lookup,
-                        writer_.Prepare("SELECT method, request_hash, response FROM "
-                                        "idempotency_keys WHERE request_id = ?"));
-  POSD_RETURN_IF_ERROR(lookup.BindText(1, request_id));
-  POSD_ASSIGN_OR_RETURN(const bool seen, lookup.Step());
-  if (seen) {
-    if (lookup.ColumnText(0) != method || lookup.ColumnBlob(1) != hash) {
-      return absl::AlreadyExistsError(StrCat(
-          "request_id '", request_id, "' was already used for ", lookup.ColumnText(0),
-          " with other arguments; use a new request_id for a new request"));
-    }
-    return std::string(lookup.ColumnBlob(2));
+  bool fresh = false;
+  if (runner_ != nullptr) {
+    absl::StatusOr<std::string> response;
+    POSD_RETURN_IF_ERROR(runner_->RunWrite([&](store::Database& db) {
+      response = ExecuteIn(db, request_id, method, hash, audit, prepare, fresh);
+      return response.status();
+    }));
+    // A replay changes nothing: the first execution already applied.
+    if (fresh) apply();
+    return response;
   }
-
-  POSD_ASSIGN_OR_RETURN(std::string response, prepare());
-  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             clock_.WallNow().time_since_epoch())
-                             .count();
-  POSD_ASSIGN_OR_RETURN(store::Statement insert_key,
-                        writer_.Prepare("INSERT INTO idempotency_keys (request_id, method, "
-                                        "request_hash, response, created_at) VALUES (?, ?, ?, ?, ?)"));
-  POSD_RETURN_IF_ERROR(insert_key.BindText(1, request_id));
-  POSD_RETURN_IF_ERROR(insert_key.BindText(2, method));
-  POSD_RETURN_IF_ERROR(insert_key.BindBlob(3, hash));
-  POSD_RETURN_IF_ERROR(insert_key.BindBlob(4, response));
-  POSD_RETURN_IF_ERROR(insert_key.BindInt64(5, now_ms));
-  POSD_RETURN_IF_ERROR(insert_key.Run());
-
-  POSD_ASSIGN_OR_RETURN(store::Statement insert_audit,
-                        writer_.Prepare("INSERT INTO audit_log (at, actor, role, action, subject, "
-                                        "reason, details) VALUES (?, ?, ?, ?, ?, ?, ?)"));
-  POSD_RETURN_IF_ERROR(insert_audit.BindInt64(1, now_ms));
-  POSD_RETURN_IF_ERROR(insert_audit.BindText(2, audit.actor));
-  POSD_RETURN_IF_ERROR(insert_audit.BindText(3, audit.role));
-  POSD_RETURN_IF_ERROR(insert_audit.BindText(4, audit.action));
-  POSD_RETURN_IF_ERROR(insert_audit.BindText(5, audit.subject));
-  POSD_RETURN_IF_ERROR(insert_audit.BindText(6, audit.reason));
-  POSD_RETURN_IF_ERROR(insert_audit.BindText(7, audit.details));
-  POSD_RETURN_IF_ERROR(insert_audit.Run());
-
+  POSD_ASSIGN_OR_RETURN(store::Transaction transaction, store::Transaction::Begin(*writer_));
+  POSD_ASSIGN_OR_RETURN(std::string response,
+                        ExecuteIn(*writer_, request_id, method, hash, audit, prepare, fresh));
+  if (!fresh) return response;
   POSD_RETURN_IF_ERROR(transaction.Commit());
   apply();
   return response;

@@ -1,8 +1,10 @@
 // Idempotency of mutating requests and the audit log of operator actions.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +24,35 @@ struct AuditEntry {
   std::string details;  // a short human-readable summary of the change
 };
 
+// Runs work on posd's only write connection, inside a write transaction that
+// it owns (the engine's group transaction, isolated by a savepoint). Blocks
+// until the work is committed (OK) or discarded (its error, or the commit's).
+// Thread-safe.
+class WriteRunner {
+ public:
+  virtual ~WriteRunner() = default;
+  virtual absl::Status RunWrite(const std::function<absl::Status(store::Database&)>& work) = 0;
+};
+
+// The pieces of the journal, for code that already holds a write transaction
+// (the engine's commands). None of them begins or commits.
+
+// OK for a usable request_id; INVALID_ARGUMENT when empty or longer than 128.
+absl::Status ValidateRequestId(std::string_view request_id);
+// A stable digest of (method, request bytes); stable across releases.
+std::string RequestHash(std::string_view method, std::string_view request_bytes);
+// The stored response of an earlier execution of `request_id`, nullopt when
+// it is new; ALREADY_EXISTS when it was used for another method or with
+// other arguments.
+absl::StatusOr<std::optional<std::string>> LookupRequest(store::Database& db,
+                                                         std::string_view request_id,
+                                                         std::string_view method,
+                                                         std::string_view hash);
+absl::Status RecordRequest(store::Database& db, std::string_view request_id,
+                           std::string_view method, std::string_view hash,
+                           std::string_view response, int64_t now_ms);
+absl::Status AppendAudit(store::Database& db, const AuditEntry& audit, int64_t now_ms);
+
 // Runs each mutating request at most once per request_id.
 //
 // Execute() looks the request_id up; a retry with the same method and the
@@ -31,11 +62,14 @@ struct AuditEntry {
 // the audit entry in one transaction; `apply` then makes the in-memory effect
 // happen, only after the commit succeeded, so a failed write changes nothing.
 //
-// Thread-safe: calls are serialised on an internal mutex. `writer` and
-// `clock` must outlive the journal.
+// Thread-safe. `writer` (or `runner`) and `clock` must outlive the journal.
 class RequestJournal {
  public:
-  RequestJournal(store::Database& writer, const Clock& clock) : writer_(writer), clock_(clock) {}
+  // Uses `writer` directly, with its own transactions: only while nobody
+  // else writes (before the engine runs, tests).
+  RequestJournal(store::Database& writer, const Clock& clock) : writer_(&writer), clock_(clock) {}
+  // Goes through the engine, which owns the write connection once it runs.
+  RequestJournal(WriteRunner& runner, const Clock& clock) : runner_(&runner), clock_(clock) {}
 
   absl::StatusOr<std::string> Execute(std::string_view request_id, std::string_view method,
                                       std::string_view request_bytes, const AuditEntry& audit,
@@ -43,8 +77,15 @@ class RequestJournal {
                                       const std::function<void()>& apply);
 
  private:
+  absl::StatusOr<std::string> ExecuteIn(store::Database& db, std::string_view request_id,
+                                        std::string_view method, std::string_view hash,
+                                        const AuditEntry& audit,
+                                        const std::function<absl::StatusOr<std::string>()>& prepare,
+                                        bool& fresh);
+
   std::mutex mutex_;
-  store::Database& writer_;
+  store::Database* writer_ = nullptr;
+  WriteRunner* runner_ = nullptr;
   const Clock& clock_;
 };
 

@@ -92,9 +92,139 @@ CREATE INDEX hook_runs_due ON hook_runs (state, next_attempt_at);
 CREATE INDEX hook_runs_by_subject ON hook_runs (subject_id);
 )sql";
 
+// Orders, payments and refunds. Amounts are INTEGER minor units of the row's
+// currency, never REAL. Statuses are the core state names ("IN_DOUBT").
+// posd stores no card data beyond brand and masked PAN (DESIGN.md).
+constexpr std::string_view kV3OrdersAndPayments = R"sql(
+CREATE TABLE orders (
+  id                  TEXT PRIMARY KEY,
+  status              TEXT NOT NULL,
+  currency            TEXT NOT NULL,
+  external_reference  TEXT NOT NULL DEFAULT '',
+  note                TEXT NOT NULL DEFAULT '',
+  cancel_reason       TEXT NOT NULL DEFAULT '',
+  request_id          TEXT NOT NULL DEFAULT '',
+  created_at          INTEGER NOT NULL,
+  updated_at          INTEGER NOT NULL,
+  placed_at           INTEGER,
+  closed_at           INTEGER,
+  last_event_sequence INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX orders_by_status ON orders (status, id);
+CREATE INDEX orders_by_reference ON orders (external_reference, id);
+
+CREATE TABLE order_lines (
+  order_id         TEXT NOT NULL REFERENCES orders (id),
+  position         INTEGER NOT NULL,
+  line_id          TEXT NOT NULL,
+  sku              TEXT NOT NULL,
+  name             TEXT NOT NULL DEFAULT '',
+  quantity         INTEGER NOT NULL CHECK (quantity > 0),
+  unit_price_minor INTEGER NOT NULL CHECK (unit_price_minor >= 0),
+  PRIMARY KEY (order_id, position)
+) STRICT;
+
+-- Discounts granted by beforeOrder / beforePayment hooks.
+CREATE TABLE order_discounts (
+  order_id     TEXT NOT NULL REFERENCES orders (id),
+  position     INTEGER NOT NULL,
+  plugin       TEXT NOT NULL,
+  coupon_code  TEXT NOT NULL DEFAULT '',
+  description  TEXT NOT NULL DEFAULT '',
+  amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+  line_id      TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (order_id, position)
+) STRICT;
+
+CREATE TABLE order_coupons (
+  order_id TEXT NOT NULL REFERENCES orders (id),
+  position INTEGER NOT NULL,
+  code     TEXT NOT NULL,
+  PRIMARY KEY (order_id, position)
+) STRICT;
+
+CREATE TABLE order_labels (
+  order_id TEXT NOT NULL REFERENCES orders (id),
+  key      TEXT NOT NULL,
+  value    TEXT NOT NULL,
+  PRIMARY KEY (order_id, key)
+) STRICT;
+
+-- recovery_point says what a restarted posd does with the payment: 'none'
+-- (it has an outcome), 'not_sent' (CREATED: nothing left posd, it fails),
+-- 'query' (the terminal may have it: IN_DOUBT and a status query).
+CREATE TABLE payments (
+  id                      TEXT PRIMARY KEY,
+  order_id                TEXT REFERENCES orders (id),
+  device_id               TEXT NOT NULL,
+  status                  TEXT NOT NULL,
+  currency                TEXT NOT NULL,
+  amount_minor            INTEGER NOT NULL CHECK (amount_minor > 0),
+  tip_minor               INTEGER NOT NULL DEFAULT 0 CHECK (tip_minor >= 0),
+  charged_minor           INTEGER,
+  refunded_minor          INTEGER NOT NULL DEFAULT 0 CHECK (refunded_minor >= 0),
+  terminal_transaction_id TEXT NOT NULL UNIQUE,
+  recovery_point          TEXT NOT NULL CHECK (recovery_point IN ('none', 'not_sent', 'query')),
+  cancel_requested        INTEGER NOT NULL DEFAULT 0,
+  card_brand              TEXT NOT NULL DEFAULT '',
+  masked_pan              TEXT NOT NULL DEFAULT '',
+  approval_code           TEXT NOT NULL DEFAULT '',
+  terminal_reference      TEXT NOT NULL DEFAULT '',
+  decline_code            TEXT NOT NULL DEFAULT '',
+  failure_reason          TEXT NOT NULL DEFAULT '',
+  terminal_stage          TEXT NOT NULL DEFAULT '',
+  terminal_message        TEXT NOT NULL DEFAULT '',
+  resolved_by             TEXT NOT NULL DEFAULT '',
+  resolved_at             INTEGER,
+  resolution_reason       TEXT NOT NULL DEFAULT '',
+  resolution_outcome      TEXT NOT NULL DEFAULT '',
+  request_id              TEXT NOT NULL DEFAULT '',
+  created_at              INTEGER NOT NULL,
+  updated_at              INTEGER NOT NULL,
+  completed_at            INTEGER,
+  last_event_sequence     INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX payments_by_order ON payments (order_id, id);
+CREATE INDEX payments_by_status ON payments (status, id);
+CREATE INDEX payments_by_device ON payments (device_id, status);
+CREATE INDEX payments_to_recover ON payments (recovery_point) WHERE recovery_point <> 'none';
+
+CREATE TABLE refunds (
+  id                  TEXT PRIMARY KEY,
+  payment_id          TEXT NOT NULL REFERENCES payments (id),
+  device_id           TEXT NOT NULL,
+  status              TEXT NOT NULL,
+  currency            TEXT NOT NULL,
+  amount_minor        INTEGER NOT NULL CHECK (amount_minor > 0),
+  reason              TEXT NOT NULL,
+  recovery_point      TEXT NOT NULL CHECK (recovery_point IN ('none', 'not_sent', 'query')),
+  failure_reason      TEXT NOT NULL DEFAULT '',
+  approval_code       TEXT NOT NULL DEFAULT '',
+  terminal_reference  TEXT NOT NULL DEFAULT '',
+  resolved_by         TEXT NOT NULL DEFAULT '',
+  resolved_at         INTEGER,
+  resolution_reason   TEXT NOT NULL DEFAULT '',
+  resolution_outcome  TEXT NOT NULL DEFAULT '',
+  requested_by        TEXT NOT NULL DEFAULT '',
+  request_id          TEXT NOT NULL DEFAULT '',
+  created_at          INTEGER NOT NULL,
+  updated_at          INTEGER NOT NULL,
+  completed_at        INTEGER,
+  last_event_sequence INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX refunds_by_payment ON refunds (payment_id, id);
+CREATE INDEX refunds_to_recover ON refunds (recovery_point) WHERE recovery_point <> 'none';
+
+-- What an after-hook run is about, as it was when the transition committed
+-- (opaque bytes of the hooks library), and the event that created the run.
+ALTER TABLE hook_runs ADD COLUMN subject_snapshot BLOB NOT NULL DEFAULT x'';
+ALTER TABLE hook_runs ADD COLUMN trigger_sequence INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "foundation: instance, event log, audit log, idempotency keys", kV1Foundation},
     {2, "device registry and hook outbox", kV2DevicesAndHooks},
+    {3, "orders, payments and refunds", kV3OrdersAndPayments},
 };
 
 }  // namespace

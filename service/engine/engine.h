@@ -1,0 +1,210 @@
+// The engine: posd's commands on orders, payments and refunds, as durable
+// state machines on SQLite.
+//
+// Every command (API calls, terminal results, link loss, recovery) runs on
+// one writer thread that owns the only write connection (store.writer()).
+// Commands queue up; the writer takes every queued command (up to
+// max_group_size) and runs them in ONE transaction (group commit), each under
+// its own SAVEPOINT so that a failing command is rolled back alone. Each
+// command: checks core's rules, runs the before-hooks, moves the state
+// machine, writes its rows, appends its events to event_log, its audit record
+// (operator actions) and its after-hook runs (hook_runs outbox), and records
+// its request_id (idempotency). Its caller hears the result after the COMMIT.
+// What must happen outside the database (asking a terminal, telling event
+// watchers) happens after the commit, so DISPATCHED is durable before the
+// terminal sees a byte, and no watcher sees an event that could roll back.
+//
+// Recovery at start (Start): payments never sent (CREATED) fail; payments the
+// terminal may have (DISPATCHED, AUTHORIZING) become IN_DOUBT; every IN_DOUBT
+// payment and refund gets a status query once its terminal is ready
+// (DeviceEvents::OnDeviceReady).
+//
+// Lifetime: Start() returns a running engine; Stop() (or the destructor)
+// drains the queue, detaches from the device port and joins the writer.
+// `store`, `devices`, `hooks` and `clock` must outlive the engine. Callbacks
+// of command methods run on the writer thread after the commit: they must be
+// quick and must not wait for another command.
+//
+// Thread safety: every public method may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "posd/v1/events.pb.h"
+#include "posd/v1/orders.pb.h"
+#include "posd/v1/payments.pb.h"
+#include "service/common/clock.h"
+#include "service/core/ids.h"
+#include "service/core/payment_state_machine.h"
+#include "service/core/random_source.h"
+#include "service/engine/device_port.h"
+#include "service/engine/event_broadcaster.h"
+#include "service/engine/hook_points.h"
+#include "service/engine/queries.h"
+#include "service/engine/request_journal.h"
+#include "service/store/store.h"
+
+namespace posd::engine {
+
+// Who asks, for roles and the audit log.
+struct Actor {
+  std::string principal;      // e.g. "local (unix socket)" or a person's name
+  std::string role = "operator";  // "ui", "operator" or "fleet"
+};
+
+struct EngineOptions {
+  store::Store* store = nullptr;
+  DevicePort* devices = nullptr;
+  HookPoints* hooks = nullptr;  // optional: no plugins
+  const Clock* clock = nullptr;  // optional: the real clock
+  // Optional: ids from a system-seeded generator. Tests pass a seeded one.
+  core::RandomSource* random = nullptr;
+  // At most this many commands share one transaction.
+  size_t max_group_size = 64;
+};
+
+// Counters for tests and metrics.
+struct EngineStats {
+  uint64_t transactions = 0;  // committed (or failed) group transactions
+  uint64_t commands = 0;      // commands run
+  uint64_t largest_group = 0;
+  uint64_t queued = 0;        // commands waiting for the writer now
+};
+
+template <typename T>
+using Callback = std::function<void(absl::StatusOr<T>)>;
+
+class Engine final : public DeviceEvents, public WriteRunner {
+ public:
+  // Opens readers, runs recovery and attaches to the device port.
+  static absl::StatusOr<std::unique_ptr<Engine>> Start(const EngineOptions& options);
+  ~Engine() override;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Finishes queued commands, detaches from the device port and stops the
+  // writer. Commands submitted afterwards fail with UNAVAILABLE. Idempotent.
+  void Stop();
+
+  // Commands. Every mutating call needs a request_id (see docs/api.md,
+  // "Idempotency"): the same id with the same arguments returns the first
+  // result (the resource in its current state); with other arguments it is
+  // ALREADY_EXISTS.
+  void CreateOrder(const Actor& actor, const posd::v1::CreateOrderRequest& request,
+                   Callback<posd::v1::Order> done);
+  void PlaceOrder(const Actor& actor, const posd::v1::PlaceOrderRequest& request,
+                  Callback<posd::v1::Order> done);
+  void CancelOrder(const Actor& actor, const posd::v1::CancelOrderRequest& request,
+                   Callback<posd::v1::Order> done);
+  // Records the payment as DISPATCHED and, after the commit, hands it to the
+  // terminal. Returns the DISPATCHED payment.
+  void CreatePayment(const Actor& actor, const posd::v1::CreatePaymentRequest& request,
+                     Callback<posd::v1::Payment> done);
+  void CancelPayment(const Actor& actor, const posd::v1::CancelPaymentRequest& request,
+                     Callback<posd::v1::Payment> done);
+  // Operator role; audited.
+  void RefundPayment(const Actor& actor, const posd::v1::RefundPaymentRequest& request,
+                     Callback<posd::v1::Refund> done);
+  // Operator role and a reason; audited.
+  void ResolvePayment(const Actor& actor, const posd::v1::ResolvePaymentRequest& request,
+                      Callback<posd::v1::Payment> done);
+  void ResolveRefund(const Actor& actor, const posd::v1::ResolveRefundRequest& request,
+                     Callback<posd::v1::Refund> done);
+
+  // WriteRunner: arbitrary work as one command of a group (for the request
+  // journal of other services). Blocks until committed.
+  absl::Status RunWrite(const std::function<absl::Status(store::Database&)>& work) override;
+
+  // DeviceEvents: queued as commands.
+  void OnProgress(const TransactionProgress& progress) override;
+  void OnResult(const TransactionResult& result) override;
+  void OnStatusReply(const StatusReply& reply) override;
+  void OnLinkLost(std::string_view device_id, std::string_view reason) override;
+  void OnDeviceReady(std::string_view device_id) override;
+
+  // Reads on reader connections; never wait for the writer.
+  Queries& queries() { return *queries_; }
+  EventBroadcaster& broadcaster() { return broadcaster_; }
+  EngineStats stats() const;
+
+ private:
+  struct Tx;
+  struct Command {
+    std::string name;
+    std::function<absl::Status(Tx&)> run;
+    std::function<void(const absl::Status&)> done;
+  };
+
+  explicit Engine(const EngineOptions& options);
+  template <typename T>
+  void Submit(std::string name, std::function<absl::StatusOr<T>(Tx&)> run, Callback<T> done);
+  void Enqueue(Command command);
+  void WriterLoop();
+  void RunGroup(std::vector<Command>& group);
+
+  // Command bodies (writer thread, inside the group transaction).
+  absl::StatusOr<posd::v1::Order> DoCreateOrder(Tx& tx, const Actor& actor,
+                                                const posd::v1::CreateOrderRequest& request);
+  absl::StatusOr<posd::v1::Order> DoPlaceOrder(Tx& tx, const posd::v1::PlaceOrderRequest& request);
+  absl::StatusOr<posd::v1::Order> DoCancelOrder(Tx& tx, const Actor& actor,
+                                                const posd::v1::CancelOrderRequest& request);
+  absl::StatusOr<posd::v1::Payment> DoCreatePayment(Tx& tx,
+                                                    const posd::v1::CreatePaymentRequest& request);
+  absl::StatusOr<posd::v1::Payment> DoCancelPayment(Tx& tx, const Actor& actor,
+                                                    const posd::v1::CancelPaymentRequest& request);
+  absl::StatusOr<posd::v1::Refund> DoRefundPayment(Tx& tx, const Actor& actor,
+                                                   const posd::v1::RefundPaymentRequest& request);
+  absl::StatusOr<posd::v1::Payment> DoResolvePayment(
+      Tx& tx, const Actor& actor, const posd::v1::ResolvePaymentRequest& request);
+  absl::StatusOr<posd::v1::Refund> DoResolveRefund(Tx& tx, const Actor& actor,
+                                                   const posd::v1::ResolveRefundRequest& request);
+  absl::Status DoProgress(Tx& tx, const TransactionProgress& progress);
+  absl::Status DoResult(Tx& tx, const TransactionResult& result, bool from_status_query);
+  absl::Status DoStatusReply(Tx& tx, const StatusReply& reply);
+  absl::Status DoLinkLost(Tx& tx, const std::string& device_id, const std::string& reason);
+  absl::Status DoDeviceReady(Tx& tx, const std::string& device_id);
+  absl::Status DoSendFailed(Tx& tx, const std::string& transaction_id, const std::string& reason);
+  absl::Status DoRecover(Tx& tx);
+
+  // Shared steps.
+  absl::StatusOr<posd::v1::Payment> MovePayment(Tx& tx, posd::v1::Payment payment,
+                                                core::PaymentEvent event);
+  absl::Status SettleRefund(Tx& tx, posd::v1::Refund refund, posd::v1::RefundStatus status);
+  absl::Status AfterPaymentOutcome(Tx& tx, const posd::v1::Payment& payment);
+  absl::Status SaveOrder(Tx& tx, posd::v1::Order order);
+  absl::Status SavePayment(Tx& tx, posd::v1::Payment& payment);
+  absl::Status SaveRefund(Tx& tx, posd::v1::Refund& refund);
+  absl::StatusOr<uint64_t> AppendEvent(Tx& tx, posd::v1::Event event, std::string_view subject);
+  absl::Status AddAfterHooks(Tx& tx, HookPoint point, std::string_view subject_id);
+  void SendSale(Tx& tx, const posd::v1::Payment& payment);
+
+  store::Store& store_;
+  DevicePort& devices_;
+  HookPoints* hooks_;
+  const Clock& clock_;
+  std::unique_ptr<core::RandomSource> owned_random_;
+  std::unique_ptr<core::IdGenerator> ids_;
+  const size_t max_group_size_;
+  std::unique_ptr<Queries> queries_;
+  EventBroadcaster broadcaster_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Command> queue_;  // guarded by mutex_
+  bool stopping_ = false;      // guarded by mutex_
+  EngineStats stats_;          // guarded by mutex_
+  std::thread writer_;
+  std::atomic<bool> attached_{false};
+};
+
+}  // namespace posd::engine
