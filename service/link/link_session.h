@@ -5,7 +5,7 @@
 // NextDeadline(), and after every call drains TakeActions(): bytes to write,
 // whole messages delivered in order, acknowledgements and link events.
 //
-// Guarantees (docs/protocol.md, "Delivery guarantees"): within one session
+// Guarantees (docs/protocol.md, "Goals and what the link guarantees"): within one session
 // (a pair of epochs) every message is delivered once, whole and in Send order.
 // When a session ends (retries exhausted, the peer restarted, Restart()), the
 // Down event lists the messages that were transmitted but not acknowledged:
