@@ -120,11 +120,13 @@ TEST_F(HookChainTest, HookOverItsTimeLimitIsADeadlineVetoAndTheChainStaysUsable)
     }
     return absl::OkStatus();
   };
-  HookChain chain(plugins_, HookChainOptions{.time_limit = std::chrono::milliseconds(50)});
+  // The stuck hook costs the test exactly this long; the margin is for the
+  // well-behaved call after it on a loaded machine.
+  HookChain chain(plugins_, HookChainOptions{.time_limit = std::chrono::milliseconds(250)});
   PaymentDraft draft(TestPayment(), std::nullopt, {}, {});
   absl::Status status = chain.RunBeforePayment(draft);
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kDeadlineExceeded,
-                               "slow: did not answer within 50 ms"));
+                               "slow: did not answer within 250 ms"));
   EXPECT_EQ(VetoingPlugin(status), "slow");
   EXPECT_EQ(chain.abandoned_workers(), 1);
 
