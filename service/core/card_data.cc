@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <ostream>
 
-#include "service/core/internal/str_cat.h"
+#include "service/common/strings.h"
 
 namespace posd::core {
 namespace {
@@ -26,13 +26,13 @@ absl::StatusOr<MaskedPan> MaskedPan::Parse(std::string_view text) {
         "masked PAN looks like a full card number; posd never accepts unmasked PANs");
   }
   if (text.size() < kMinLength || text.size() > kMaxLength) {
-    return absl::InvalidArgumentError(internal::Cat("masked PAN must be ", kMinLength, " to ",
+    return absl::InvalidArgumentError(posd::StrCat("masked PAN must be ", kMinLength, " to ",
                                                    kMaxLength, " characters, got ",
                                                    text.size()));
   }
   for (std::size_t i = kVisibleHead; i < text.size() - kVisibleTail; ++i) {
     if (text[i] != '*') {
-      return absl::InvalidArgumentError(internal::Cat(
+      return absl::InvalidArgumentError(posd::StrCat(
           "masked PAN shows a digit at position ", i + 1,
           "; only the first 6 and last 4 digits may be visible"));
     }

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <ostream>
 
-#include "service/core/internal/str_cat.h"
+#include "service/common/strings.h"
 
 namespace posd::core {
 namespace {
@@ -38,14 +38,14 @@ bool IsUpperAsciiLetter(char c) { return c >= 'A' && c <= 'Z'; }
 
 absl::StatusOr<CurrencyCode> CurrencyCode::Parse(std::string_view code) {
   if (code.size() != 3 || !std::all_of(code.begin(), code.end(), IsUpperAsciiLetter)) {
-    return absl::InvalidArgumentError(internal::Cat(
+    return absl::InvalidArgumentError(posd::StrCat(
         "currency code must be three upper-case letters (ISO 4217), got '", code, "'"));
   }
   const auto* it = std::lower_bound(
       std::begin(kCurrencies), std::end(kCurrencies), code,
       [](const CurrencyInfo& info, std::string_view c) { return info.code < c; });
   if (it == std::end(kCurrencies) || it->code != code) {
-    return absl::InvalidArgumentError(internal::Cat("unknown currency '", code, "'"));
+    return absl::InvalidArgumentError(posd::StrCat("unknown currency '", code, "'"));
   }
   return CurrencyCode({code[0], code[1], code[2]}, static_cast<int8_t>(it->exponent));
 }

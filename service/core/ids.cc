@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "service/core/internal/str_cat.h"
+#include "service/common/strings.h"
 
 namespace posd::core {
 namespace {
@@ -62,24 +62,24 @@ absl::StatusOr<IdKind> IdKindOf(std::string_view id) {
     if (id.starts_with(IdPrefix(kind))) return kind;
   }
   return absl::InvalidArgumentError(
-      internal::Cat("id '", id, "' has no known kind prefix (ord_, pay_, ref_, ...)"));
+      posd::StrCat("id '", id, "' has no known kind prefix (ord_, pay_, ref_, ...)"));
 }
 
 absl::Status ValidateId(IdKind kind, std::string_view id) {
   const std::string_view prefix = IdPrefix(kind);
   auto invalid = [&](std::string_view why) {
     return absl::InvalidArgumentError(
-        internal::Cat("malformed ", ToString(kind), " id '", id, "': ", why));
+        posd::StrCat("malformed ", ToString(kind), " id '", id, "': ", why));
   };
-  if (!id.starts_with(prefix)) return invalid(internal::Cat("must start with '", prefix, "'"));
+  if (!id.starts_with(prefix)) return invalid(posd::StrCat("must start with '", prefix, "'"));
   const std::string_view ulid = id.substr(prefix.size());
   if (ulid.size() != kUlidLength) {
-    return invalid(internal::Cat("expected ", kUlidLength, " characters after '", prefix,
+    return invalid(posd::StrCat("expected ", kUlidLength, " characters after '", prefix,
                                 "', got ", ulid.size()));
   }
   for (std::size_t i = 0; i < ulid.size(); ++i) {
     if (CrockfordValue(ulid[i]) < 0) {
-      return invalid(internal::Cat("character ", prefix.size() + i,
+      return invalid(posd::StrCat("character ", prefix.size() + i,
                                   " is not upper-case Crockford base32"));
     }
   }
@@ -122,7 +122,7 @@ std::string IdGenerator::NextText(IdKind kind) {
     random_high_ = static_cast<uint16_t>(random_.NextUint64());
     random_low_ = random_.NextUint64();
   }
-  return internal::Cat(IdPrefix(kind), EncodeUlid(last_millis_, random_high_, random_low_));
+  return posd::StrCat(IdPrefix(kind), EncodeUlid(last_millis_, random_high_, random_low_));
 }
 
 }  // namespace posd::core

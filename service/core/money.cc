@@ -3,13 +3,13 @@
 #include <limits>
 #include <ostream>
 
-#include "service/core/internal/str_cat.h"
+#include "service/common/strings.h"
 
 namespace posd::core {
 namespace {
 
 absl::Status CurrencyMismatch(std::string_view verb, const Money& a, const Money& b) {
-  return absl::InvalidArgumentError(internal::Cat("cannot ", verb, " ", a.ToString(), " and ",
+  return absl::InvalidArgumentError(posd::StrCat("cannot ", verb, " ", a.ToString(), " and ",
                                                  b.ToString(), ": currencies differ"));
 }
 
@@ -31,7 +31,7 @@ std::string GroupThousands(uint64_t value) {
 
 absl::StatusOr<Money> Money::Parse(std::string_view decimal, CurrencyCode currency) {
   auto invalid = [&](std::string_view why) {
-    return absl::InvalidArgumentError(internal::Cat("invalid amount '", decimal, "' for ",
+    return absl::InvalidArgumentError(posd::StrCat("invalid amount '", decimal, "' for ",
                                                    currency.code(), ": ", why));
   };
   std::string_view rest = decimal;
@@ -52,7 +52,7 @@ absl::StatusOr<Money> Money::Parse(std::string_view decimal, CurrencyCode curren
     }
   }
   if (fraction.size() > static_cast<std::size_t>(currency.exponent())) {
-    return invalid(internal::Cat("at most ", currency.exponent(), " decimal(s) allowed"));
+    return invalid(posd::StrCat("at most ", currency.exponent(), " decimal(s) allowed"));
   }
 
   // Accumulate the magnitude in minor units, right-padding the fraction with
@@ -70,7 +70,7 @@ absl::StatusOr<Money> Money::Parse(std::string_view decimal, CurrencyCode curren
   }
   if (!fits) {
     return absl::OutOfRangeError(
-        internal::Cat("amount '", decimal, "' ", currency.code(), " is too large"));
+        posd::StrCat("amount '", decimal, "' ", currency.code(), " is too large"));
   }
   return Money(negative ? -minor : minor, currency);
 }
@@ -80,7 +80,7 @@ absl::StatusOr<Money> Money::Add(const Money& other) const {
   int64_t result;
   if (__builtin_add_overflow(minor_units_, other.minor_units_, &result)) {
     return absl::OutOfRangeError(
-        internal::Cat("adding ", ToString(), " and ", other.ToString(), " overflows"));
+        posd::StrCat("adding ", ToString(), " and ", other.ToString(), " overflows"));
   }
   return Money(result, currency_);
 }
@@ -90,7 +90,7 @@ absl::StatusOr<Money> Money::Subtract(const Money& other) const {
   int64_t result;
   if (__builtin_sub_overflow(minor_units_, other.minor_units_, &result)) {
     return absl::OutOfRangeError(
-        internal::Cat("subtracting ", other.ToString(), " from ", ToString(), " overflows"));
+        posd::StrCat("subtracting ", other.ToString(), " from ", ToString(), " overflows"));
   }
   return Money(result, currency_);
 }
@@ -99,7 +99,7 @@ absl::StatusOr<Money> Money::Multiply(int64_t quantity) const {
   int64_t result;
   if (__builtin_mul_overflow(minor_units_, quantity, &result)) {
     return absl::OutOfRangeError(
-        internal::Cat("multiplying ", ToString(), " by ", quantity, " overflows"));
+        posd::StrCat("multiplying ", ToString(), " by ", quantity, " overflows"));
   }
   return Money(result, currency_);
 }
@@ -107,7 +107,7 @@ absl::StatusOr<Money> Money::Multiply(int64_t quantity) const {
 absl::StatusOr<Money> Money::PercentOf(int64_t basis_points) const {
   if (basis_points < 0) {
     return absl::InvalidArgumentError(
-        internal::Cat("a percentage must be 0 or more basis points, got ", basis_points));
+        posd::StrCat("a percentage must be 0 or more basis points, got ", basis_points));
   }
   // |amount| * bps < 2^63 * 2^63 = 2^126 fits in a signed 128-bit integer.
   constexpr __int128 kDenominator = 10'000;
@@ -118,7 +118,7 @@ absl::StatusOr<Money> Money::PercentOf(int64_t basis_points) const {
   if (rounded > std::numeric_limits<int64_t>::max() ||
       rounded < std::numeric_limits<int64_t>::min()) {
     return absl::OutOfRangeError(
-        internal::Cat(basis_points, " basis points of ", ToString(), " overflows"));
+        posd::StrCat(basis_points, " basis points of ", ToString(), " overflows"));
   }
   return Money(static_cast<int64_t>(rounded), currency_);
 }

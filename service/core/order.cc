@@ -1,6 +1,6 @@
 #include "service/core/order.h"
 
-#include "service/core/internal/str_cat.h"
+#include "service/common/strings.h"
 #include "service/common/status_macros.h"
 
 namespace posd::core {
@@ -9,16 +9,16 @@ namespace {
 absl::Status ValidateLine(const Order& order, std::size_t index, const OrderLine& line) {
   auto invalid = [&](std::string_view why) {
     return absl::InvalidArgumentError(
-        internal::Cat("order ", order.id.str(), " line ", index + 1, " ('", line.sku, "'): ", why));
+        posd::StrCat("order ", order.id.str(), " line ", index + 1, " ('", line.sku, "'): ", why));
   };
   if (line.sku.empty()) return invalid("sku is required");
-  if (line.quantity <= 0) return invalid(internal::Cat("quantity must be > 0, got ", line.quantity));
+  if (line.quantity <= 0) return invalid(posd::StrCat("quantity must be > 0, got ", line.quantity));
   if (line.unit_price.currency() != order.currency) {
-    return invalid(internal::Cat("unit price ", line.unit_price.ToString(),
+    return invalid(posd::StrCat("unit price ", line.unit_price.ToString(),
                                 " is not in the order's currency ", order.currency.code()));
   }
   if (line.unit_price.is_negative()) {
-    return invalid(internal::Cat("unit price must not be negative, got ",
+    return invalid(posd::StrCat("unit price must not be negative, got ",
                                 line.unit_price.ToString()));
   }
   return absl::OkStatus();
@@ -26,16 +26,16 @@ absl::Status ValidateLine(const Order& order, std::size_t index, const OrderLine
 
 absl::Status ValidateDiscount(const Order& order, std::size_t index, const Discount& discount) {
   auto invalid = [&](std::string_view why) {
-    return absl::InvalidArgumentError(internal::Cat("order ", order.id.str(), " discount ",
+    return absl::InvalidArgumentError(posd::StrCat("order ", order.id.str(), " discount ",
                                                    index + 1, " ('", discount.code, "'): ", why));
   };
   if (discount.code.empty()) return invalid("code is required");
   if (discount.amount.currency() != order.currency) {
-    return invalid(internal::Cat("amount ", discount.amount.ToString(),
+    return invalid(posd::StrCat("amount ", discount.amount.ToString(),
                                 " is not in the order's currency ", order.currency.code()));
   }
   if (!discount.amount.is_positive()) {
-    return invalid(internal::Cat("amount must be > 0, got ", discount.amount.ToString()));
+    return invalid(posd::StrCat("amount must be > 0, got ", discount.amount.ToString()));
   }
   return absl::OkStatus();
 }
@@ -60,7 +60,7 @@ absl::StatusOr<Money> Order::Total() const {
     POSD_ASSIGN_OR_RETURN(discounted, discounted.Add(discounts[i].amount));
   }
   if (discounted > subtotal) {
-    return absl::InvalidArgumentError(internal::Cat("order ", id.str(), ": discounts of ",
+    return absl::InvalidArgumentError(posd::StrCat("order ", id.str(), ": discounts of ",
                                                    discounted.ToString(),
                                                    " exceed the subtotal of ", subtotal.ToString()));
   }

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "service/core/internal/str_cat.h"
+#include "service/common/strings.h"
 #include "service/common/status_macros.h"
 
 namespace posd::core {
@@ -12,7 +12,7 @@ absl::Status CheckBelongs(const Order& order, std::span<const Payment> payments)
   for (const Payment& payment : payments) {
     if (!payment.order_id.has_value() || *payment.order_id != order.id) {
       return absl::InvalidArgumentError(
-          internal::Cat("payment ", payment.id.str(), " does not belong to order ", order.id.str()));
+          posd::StrCat("payment ", payment.id.str(), " does not belong to order ", order.id.str()));
     }
   }
   return absl::OkStatus();
@@ -22,7 +22,7 @@ absl::Status CheckNoneUnfinished(const Order& order, std::span<const Payment> pa
                                  std::string_view action) {
   for (const Payment& payment : payments) {
     if (!MayStartNewPaymentForOrder(payment.state)) {
-      return absl::FailedPreconditionError(internal::Cat(
+      return absl::FailedPreconditionError(posd::StrCat(
           "cannot ", action, " order ", order.id.str(), ": payment ", payment.id.str(), " is ",
           ToString(payment.state), " and might still charge; wait for or resolve it first"));
     }
@@ -51,27 +51,27 @@ absl::StatusOr<Money> RemainingToPay(const Order& order, std::span<const Payment
 absl::Status CheckNewPayment(const Order& order, std::span<const Payment> payments,
                              const Money& amount, const Money& tip) {
   if (amount.currency() != order.currency || tip.currency() != order.currency) {
-    return absl::InvalidArgumentError(internal::Cat(
+    return absl::InvalidArgumentError(posd::StrCat(
         "payment of ", amount.ToString(), " + tip ", tip.ToString(),
         " is not in the currency of order ", order.id.str(), " (", order.currency.code(), ")"));
   }
   if (!amount.is_positive()) {
     return absl::InvalidArgumentError(
-        internal::Cat("payment amount must be > 0, got ", amount.ToString()));
+        posd::StrCat("payment amount must be > 0, got ", amount.ToString()));
   }
   if (tip.is_negative()) {
-    return absl::InvalidArgumentError(internal::Cat("tip must be >= 0, got ", tip.ToString()));
+    return absl::InvalidArgumentError(posd::StrCat("tip must be >= 0, got ", tip.ToString()));
   }
   POSD_RETURN_IF_ERROR(CheckBelongs(order, payments));
   if (!AcceptsPayments(order.state)) {
     return absl::FailedPreconditionError(
-        internal::Cat("order ", order.id.str(), " is ", ToString(order.state),
+        posd::StrCat("order ", order.id.str(), " is ", ToString(order.state),
                      "; payments are accepted only for PLACED or PARTIALLY_PAID orders"));
   }
   POSD_RETURN_IF_ERROR(CheckNoneUnfinished(order, payments, "start a payment for"));
   POSD_ASSIGN_OR_RETURN(Money remaining, RemainingToPay(order, payments));
   if (amount > remaining) {
-    return absl::OutOfRangeError(internal::Cat("payment of ", amount.ToString(),
+    return absl::OutOfRangeError(posd::StrCat("payment of ", amount.ToString(),
                                               " exceeds the ", remaining.ToString(),
                                               " remaining on order ", order.id.str()));
   }
@@ -91,7 +91,7 @@ absl::StatusOr<OrderEvent> OrderEventForCompletedRefund(const Order& order,
   const auto approved = [](const Payment& p) { return WasApproved(p.state); };
   if (std::none_of(payments.begin(), payments.end(), approved)) {
     return absl::FailedPreconditionError(
-        internal::Cat("order ", order.id.str(), " has no approved payment to refund"));
+        posd::StrCat("order ", order.id.str(), " has no approved payment to refund"));
   }
   const bool all_refunded = std::all_of(payments.begin(), payments.end(), [&](const Payment& p) {
     return !approved(p) || p.state == PaymentState::kRefunded;
@@ -106,7 +106,7 @@ absl::Status CheckOrderCancelable(const Order& order, std::span<const Payment> p
   for (const Payment& payment : payments) {
     if (WasApproved(payment.state)) {
       return absl::FailedPreconditionError(
-          internal::Cat("cannot cancel order ", order.id.str(), ": payment ", payment.id.str(),
+          posd::StrCat("cannot cancel order ", order.id.str(), ": payment ", payment.id.str(),
                        " was approved; refund it instead"));
     }
   }

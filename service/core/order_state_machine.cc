@@ -3,7 +3,7 @@
 #include <optional>
 #include <ostream>
 
-#include "service/core/internal/str_cat.h"
+#include "service/common/strings.h"
 
 namespace posd::core {
 namespace {
@@ -120,14 +120,14 @@ absl::StatusOr<OrderState> ParseOrderState(std::string_view name) {
   for (OrderState state : kAllOrderStates) {
     if (ToString(state) == name) return state;
   }
-  return absl::InvalidArgumentError(internal::Cat("unknown order state '", name, "'"));
+  return absl::InvalidArgumentError(posd::StrCat("unknown order state '", name, "'"));
 }
 
 absl::StatusOr<OrderEvent> ParseOrderEvent(std::string_view name) {
   for (OrderEvent event : kAllOrderEvents) {
     if (ToString(event) == name) return event;
   }
-  return absl::InvalidArgumentError(internal::Cat("unknown order event '", name, "'"));
+  return absl::InvalidArgumentError(posd::StrCat("unknown order event '", name, "'"));
 }
 
 std::ostream& operator<<(std::ostream& os, OrderState state) { return os << ToString(state); }
@@ -140,7 +140,7 @@ absl::StatusOr<OrderState> NextOrderState(OrderState state, OrderEvent event) {
   const auto e = static_cast<std::size_t>(event);
   if (s < kStates && e < kEvents && kLookup[s][e].has_value()) return *kLookup[s][e];
   std::string message =
-      internal::Cat("order in state ", ToString(state), " cannot take event ", ToString(event));
+      posd::StrCat("order in state ", ToString(state), " cannot take event ", ToString(event));
   for (const Hint& hint : kHints) {
     if (hint.state == state && hint.event == event) message.append(": ").append(hint.text);
   }

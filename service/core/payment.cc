@@ -1,6 +1,6 @@
 #include "service/core/payment.h"
 
-#include "service/core/internal/str_cat.h"
+#include "service/common/strings.h"
 #include "service/common/status_macros.h"
 
 namespace posd::core {
@@ -12,17 +12,17 @@ absl::StatusOr<Money> Payment::Captured() const {
 
 absl::Status Payment::Validate() const {
   auto invalid = [&](std::string_view why) {
-    return absl::InvalidArgumentError(internal::Cat("payment ", id.str(), ": ", why));
+    return absl::InvalidArgumentError(posd::StrCat("payment ", id.str(), ": ", why));
   };
   if (!amount.is_positive()) {
-    return invalid(internal::Cat("amount must be > 0, got ", amount.ToString()));
+    return invalid(posd::StrCat("amount must be > 0, got ", amount.ToString()));
   }
   if (tip.currency() != currency() || refunded_amount.currency() != currency()) {
-    return invalid(internal::Cat("amount ", amount.ToString(), ", tip ", tip.ToString(),
+    return invalid(posd::StrCat("amount ", amount.ToString(), ", tip ", tip.ToString(),
                                 " and refunded amount ", refunded_amount.ToString(),
                                 " must share one currency"));
   }
-  if (tip.is_negative()) return invalid(internal::Cat("tip must be >= 0, got ", tip.ToString()));
+  if (tip.is_negative()) return invalid(posd::StrCat("tip must be >= 0, got ", tip.ToString()));
   POSD_ASSIGN_OR_RETURN(Money captured, Captured());
   const bool consistent = [&] {
     switch (state) {
@@ -35,7 +35,7 @@ absl::Status Payment::Validate() const {
     }
   }();
   if (!consistent) {
-    return invalid(internal::Cat("refunded amount ", refunded_amount.ToString(),
+    return invalid(posd::StrCat("refunded amount ", refunded_amount.ToString(),
                                 " does not fit state ", ToString(state), " with captured ",
                                 captured.ToString()));
   }

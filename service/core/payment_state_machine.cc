@@ -3,7 +3,7 @@
 #include <optional>
 #include <ostream>
 
-#include "service/core/internal/str_cat.h"
+#include "service/common/strings.h"
 
 namespace posd::core {
 namespace {
@@ -176,14 +176,14 @@ absl::StatusOr<PaymentState> ParsePaymentState(std::string_view name) {
   for (PaymentState state : kAllPaymentStates) {
     if (ToString(state) == name) return state;
   }
-  return absl::InvalidArgumentError(internal::Cat("unknown payment state '", name, "'"));
+  return absl::InvalidArgumentError(posd::StrCat("unknown payment state '", name, "'"));
 }
 
 absl::StatusOr<PaymentEvent> ParsePaymentEvent(std::string_view name) {
   for (PaymentEvent event : kAllPaymentEvents) {
     if (ToString(event) == name) return event;
   }
-  return absl::InvalidArgumentError(internal::Cat("unknown payment event '", name, "'"));
+  return absl::InvalidArgumentError(posd::StrCat("unknown payment event '", name, "'"));
 }
 
 std::ostream& operator<<(std::ostream& os, PaymentState state) { return os << ToString(state); }
@@ -196,7 +196,7 @@ absl::StatusOr<PaymentState> NextPaymentState(PaymentState state, PaymentEvent e
   const auto e = static_cast<std::size_t>(event);
   if (s < kStates && e < kEvents && kLookup[s][e].has_value()) return *kLookup[s][e];
   std::string message =
-      internal::Cat("payment in state ", ToString(state), " cannot take event ", ToString(event));
+      posd::StrCat("payment in state ", ToString(state), " cannot take event ", ToString(event));
   for (const Hint& hint : kHints) {
     if (hint.state == state && hint.event == event) message.append(": ").append(hint.text);
   }

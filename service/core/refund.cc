@@ -2,7 +2,7 @@
 
 #include <ostream>
 
-#include "service/core/internal/str_cat.h"
+#include "service/common/strings.h"
 
 namespace posd::core {
 
@@ -20,7 +20,7 @@ absl::StatusOr<RefundState> ParseRefundState(std::string_view name) {
   for (RefundState state : kAllRefundStates) {
     if (ToString(state) == name) return state;
   }
-  return absl::InvalidArgumentError(internal::Cat("unknown refund state '", name, "'"));
+  return absl::InvalidArgumentError(posd::StrCat("unknown refund state '", name, "'"));
 }
 
 std::ostream& operator<<(std::ostream& os, RefundState state) { return os << ToString(state); }
@@ -32,10 +32,10 @@ bool ReservesAmount(RefundState state) {
 absl::Status Refund::Validate() const {
   if (!amount.is_positive()) {
     return absl::InvalidArgumentError(
-        internal::Cat("refund ", id.str(), ": amount must be > 0, got ", amount.ToString()));
+        posd::StrCat("refund ", id.str(), ": amount must be > 0, got ", amount.ToString()));
   }
   if (reason.empty()) {
-    return absl::InvalidArgumentError(internal::Cat("refund ", id.str(), ": a reason is required"));
+    return absl::InvalidArgumentError(posd::StrCat("refund ", id.str(), ": a reason is required"));
   }
   return absl::OkStatus();
 }

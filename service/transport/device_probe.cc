@@ -9,7 +9,7 @@
 #include <string>
 
 #include "service/transport/posix_error.h"
-#include "service/transport/str_cat.h"
+#include "service/common/strings.h"
 
 namespace posd::transport {
 namespace {

@@ -11,7 +11,7 @@
 #include <utility>
 
 #include "service/transport/posix_error.h"
-#include "service/transport/str_cat.h"
+#include "service/common/strings.h"
 
 namespace posd::transport {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <memory>
 
-#include "service/transport/str_cat.h"
+#include "service/common/strings.h"
 
 namespace posd::transport {
 namespace {

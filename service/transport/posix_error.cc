@@ -3,7 +3,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "service/transport/str_cat.h"
+#include "service/common/strings.h"
 
 namespace posd::transport {
 

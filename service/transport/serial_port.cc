@@ -14,7 +14,7 @@
 #include "service/transport/device_probe.h"
 #include "service/transport/fd_stream.h"
 #include "service/transport/posix_error.h"
-#include "service/transport/str_cat.h"
+#include "service/common/strings.h"
 #include "service/transport/termios_config.h"
 #include "service/transport/unique_fd.h"
 

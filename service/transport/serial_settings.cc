@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_join.h"
-#include "service/transport/str_cat.h"
+#include "service/common/strings.h"
 #include "service/transport/termios_config.h"
 
 namespace posd::transport {

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <utility>
 
-#include "service/transport/str_cat.h"
+#include "service/common/strings.h"
 
 namespace posd::transport::testing {
 namespace {

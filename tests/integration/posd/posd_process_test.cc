@@ -13,6 +13,7 @@
 
 #include "google/protobuf/util/json_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "proto/grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -227,6 +228,36 @@ TEST_F(PosdProcessTest, AFileInPlaceOfTheSocketIsNeverDeleted) {
   EXPECT_EQ(posd.WaitForExit(kExitTimeout), 1);
   EXPECT_THAT(posd.Stderr(), HasSubstr("exists and is not a socket"));
   EXPECT_EQ(ReadBytes(paths_.socket), "not a socket");
+}
+
+TEST_F(PosdProcessTest, ReflectionListsTheApiAndHealth) {
+  WritePosdConfig(paths_);
+  Subprocess posd = StartPosd(kPosd, paths_, dir_.path());
+  ASSERT_TRUE(posd.Running()) << posd.Stderr();
+  auto channel = grpc::CreateChannel(paths_.address(), grpc::InsecureChannelCredentials());
+  auto stub = grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto stream = stub->ServerReflectionInfo(&context);
+  grpc::reflection::v1alpha::ServerReflectionRequest request;
+  request.set_list_services("");
+  ASSERT_TRUE(stream->Write(request));
+  grpc::reflection::v1alpha::ServerReflectionResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  std::vector<std::string> services;
+  for (const auto& service : response.list_services_response().service()) {
+    services.push_back(service.name());
+  }
+  EXPECT_THAT(services, ::testing::Contains("posd.v1.AdminService"));
+  EXPECT_THAT(services, ::testing::Contains("grpc.health.v1.Health"));
+
+  // A client can fetch the schema of a method to call it without our protos.
+  request.set_file_containing_symbol("posd.v1.AdminService");
+  ASSERT_TRUE(stream->Write(request));
+  ASSERT_TRUE(stream->Read(&response));
+  EXPECT_GT(response.file_descriptor_response().file_descriptor_proto_size(), 0);
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
 }
 
 TEST_F(PosdProcessTest, UnknownMethodIsUnimplementedWithAMessage) {
