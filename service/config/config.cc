@@ -1,5 +1,6 @@
 #include "service/config/config.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -44,6 +45,83 @@ absl::Status ValidateTcp(const v1::Tcp& tcp) {
     }
     if (tcp.tokens(i).role() == v1::ROLE_UNSPECIFIED) {
       return KeyError(StrCat(key, ".role"), "is required (ui, operator or fleet)");
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool IsDeviceIdChar(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }
+
+// The standard termios rates (as transport::IsStandardBaudRate; kept here so
+// the configuration does not depend on the serial layer).
+bool IsStandardBaud(uint32_t baud) {
+  static constexpr uint32_t kRates[] = {50,     75,     110,    134,     150,     200,    300,
+                                        600,    1200,   1800,   2400,    4800,    9600,   19200,
+                                        38400,  57600,  115200, 230400,  460800,  500000, 576000,
+                                        921600, 1000000, 1152000, 1500000, 2000000, 2500000,
+                                        3000000, 3500000, 4000000};
+  for (uint32_t rate : kRates) {
+    if (rate == baud) return true;
+  }
+  return false;
+}
+
+absl::Status ValidateDevices(Config& config) {
+  for (int i = 0; i < config.devices_size(); ++i) {
+    v1::Device& device = *config.mutable_devices(i);
+    const std::string key = StrCat("devices[", i, "]");
+    const std::string& id = device.id();
+    if (id.empty()) return KeyError(StrCat(key, ".id"), "is required");
+    if (id.size() > 63 || id.front() < 'a' || id.front() > 'z' ||
+        !std::all_of(id.begin(), id.end(), IsDeviceIdChar)) {
+      return KeyError(StrCat(key, ".id"),
+                      StrCat("'", id,
+                             "' must be 1 to 63 lower-case letters, digits and '-', starting "
+                             "with a letter"));
+    }
+    for (int j = 0; j < i; ++j) {
+      if (config.devices(j).id() == id) {
+        return KeyError(StrCat(key, ".id"), StrCat("'", id, "' is listed twice"));
+      }
+    }
+    if (!device.has_serial() || device.serial().port().empty()) {
+      return KeyError(StrCat(key, ".serial.port"), "is required");
+    }
+    v1::SerialLine& serial = *device.mutable_serial();
+    for (int j = 0; j < i; ++j) {
+      if (config.devices(j).serial().port() == serial.port()) {
+        return KeyError(StrCat(key, ".serial.port"),
+                        StrCat("'", serial.port(), "' is already used by device ",
+                               config.devices(j).id()));
+      }
+    }
+    if (!serial.has_baud()) serial.set_baud(115200);
+    if (!IsStandardBaud(serial.baud())) {
+      return KeyError(StrCat(key, ".serial.baud"),
+                      StrCat(serial.baud(), " is not a standard rate (e.g. 9600, 115200)"));
+    }
+    if (!serial.has_data_bits()) serial.set_data_bits(8);
+    if (serial.data_bits() < 5 || serial.data_bits() > 8) {
+      return KeyError(StrCat(key, ".serial.data_bits"),
+                      StrCat(serial.data_bits(), " is not 5, 6, 7 or 8"));
+    }
+    if (!serial.has_parity()) serial.set_parity("none");
+    if (serial.parity() != "none" && serial.parity() != "odd" && serial.parity() != "even" &&
+        serial.parity() != "mark" && serial.parity() != "space") {
+      return KeyError(StrCat(key, ".serial.parity"),
+                      StrCat("'", serial.parity(), "' is not none, odd, even, mark or space"));
+    }
+    if (!serial.has_stop_bits()) serial.set_stop_bits("1");
+    if (serial.stop_bits() != "1" && serial.stop_bits() != "2") {
+      return KeyError(StrCat(key, ".serial.stop_bits"),
+                      StrCat("'", serial.stop_bits(), "' is not 1 or 2"));
+    }
+    if (!serial.has_flow_control()) serial.set_flow_control("none");
+    if (serial.flow_control() != "none" && serial.flow_control() != "rtscts" &&
+        serial.flow_control() != "dtrdsr" && serial.flow_control() != "xonxoff") {
+      return KeyError(StrCat(key, ".serial.flow_control"),
+                      StrCat("'", serial.flow_control(),
+                             "' is not none, rtscts, dtrdsr or xonxoff"));
     }
   }
   return absl::OkStatus();
@@ -106,6 +184,8 @@ absl::Status ValidateAndApplyDefaults(Config& config) {
       }
     }
   }
+
+  POSD_RETURN_IF_ERROR(ValidateDevices(config));
 
   v1::Logging& logging = *config.mutable_logging();
   if (!logging.has_level()) logging.set_level("info");

@@ -162,6 +162,66 @@ TEST(ConfigTest, PluginListedTwiceIsRefused) {
                        HasSubstr("plugins[0].settings: expected a mapping of settings")));
 }
 
+TEST(ConfigTest, DevicesTakeDefaultsForTheirLineSettings) {
+  auto config = ParseConfig(
+      "devices:\n  - id: counter-1\n    name: Counter 1\n    serial:\n"
+      "      port: /dev/ttyUSB0\n  - id: bar\n    serial:\n      port: /dev/ttyUSB1\n"
+      "      baud: 9600\n      parity: even\n      stop_bits: \"2\"\n"
+      "      flow_control: rtscts\n      data_bits: 7\n",
+      "c.yaml");
+  ASSERT_THAT(config.status(), IsOk());
+  ASSERT_EQ(config->devices_size(), 2);
+  EXPECT_EQ(config->devices(0).id(), "counter-1");
+  EXPECT_EQ(config->devices(0).name(), "Counter 1");
+  EXPECT_EQ(config->devices(0).serial().baud(), 115200u);
+  EXPECT_EQ(config->devices(0).serial().data_bits(), 8u);
+  EXPECT_EQ(config->devices(0).serial().parity(), "none");
+  EXPECT_EQ(config->devices(0).serial().stop_bits(), "1");
+  EXPECT_EQ(config->devices(0).serial().flow_control(), "none");
+  EXPECT_EQ(config->devices(1).serial().baud(), 9600u);
+  EXPECT_EQ(config->devices(1).serial().data_bits(), 7u);
+  EXPECT_EQ(config->devices(1).serial().parity(), "even");
+  EXPECT_EQ(config->devices(1).serial().stop_bits(), "2");
+  EXPECT_EQ(config->devices(1).serial().flow_control(), "rtscts");
+}
+
+TEST(ConfigTest, BadDevicesAreNamedWithTheirKey) {
+  EXPECT_THAT(ParseConfig("devices:\n  - serial: {port: /dev/ttyS0}\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("devices[0].id: is required")));
+  EXPECT_THAT(ParseConfig("devices:\n  - id: Counter\n    serial: {port: /dev/ttyS0}\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("devices[0].id: 'Counter'")));
+  EXPECT_THAT(ParseConfig("devices:\n  - id: a\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("devices[0].serial.port: is required")));
+  EXPECT_THAT(ParseConfig("devices:\n  - id: a\n    serial: {port: /dev/ttyS0}\n"
+                          "  - id: a\n    serial: {port: /dev/ttyS1}\n",
+                          "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("devices[1].id: 'a' is listed twice")));
+  EXPECT_THAT(ParseConfig("devices:\n  - id: a\n    serial: {port: /dev/ttyS0}\n"
+                          "  - id: b\n    serial: {port: /dev/ttyS0}\n",
+                          "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("devices[1].serial.port: '/dev/ttyS0' is already used by device a")));
+  EXPECT_THAT(ParseConfig("devices:\n  - id: a\n    serial: {port: /dev/ttyS0, baud: 12345}\n",
+                          "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("devices[0].serial.baud: 12345 is not a standard rate")));
+  EXPECT_THAT(ParseConfig("devices:\n  - id: a\n    serial: {port: /dev/ttyS0, data_bits: 9}\n",
+                          "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("devices[0].serial.data_bits")));
+  EXPECT_THAT(ParseConfig("devices:\n  - id: a\n    serial: {port: /dev/ttyS0, parity: odd2}\n",
+                          "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("devices[0].serial.parity")));
+  EXPECT_THAT(
+      ParseConfig("devices:\n  - id: a\n    serial: {port: /dev/ttyS0, flow_control: cts}\n",
+                  "c.yaml"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("devices[0].serial.flow_control")));
+  EXPECT_THAT(ParseConfig("devices:\n  - id: a\n    serial: {port: /dev/ttyS0, speed: 9600}\n",
+                          "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("speed")));
+}
+
 TEST(ConfigTest, SyntaxErrorsGiveTheLine) {
   EXPECT_THAT(ParseConfig("server:\n  unix_socket: [\n", "c.yaml"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not valid YAML")));

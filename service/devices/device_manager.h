@@ -1,0 +1,122 @@
+// posd's terminals: one DeviceDriver per registered device, all driven by
+// one Boost.Asio io_context on one thread that the manager owns. Implements
+// the engine's DevicePort, and serves the devices API (list, get with link
+// statistics, trace, flight-recorder dumps).
+//
+// The registry itself lives in SQLite (device_registry.h); the manager is
+// told about committed changes (Add after the row is written, Remove after
+// it is deleted), so its drivers always match what is stored.
+//
+// Threading: every public method may be called from any thread. Work on a
+// driver is posted to the io thread and, where a result is needed, waited
+// for (a few microseconds: the io thread never waits for anyone, and
+// DeviceEvents calls only queue). Called on the io thread itself (from a
+// DeviceEvents callback), the work runs inline.
+//
+// Lifetime: Create starts the io thread; Stop() (or the destructor) closes
+// every link, ends every trace stream with CANCELLED and joins the thread.
+// The clock must outlive the manager.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "posd/v1/devices.pb.h"
+#include "service/channel/serial_link_transport.h"
+#include "service/channel/terminal_channel.h"
+#include "service/common/clock.h"
+#include "service/devices/device_driver.h"
+#include "service/devices/device_registry.h"
+#include "service/devices/events_relay.h"
+#include "service/engine/device_port.h"
+
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
+namespace posd::devices {
+
+struct DeviceManagerOptions {
+  // Protocol timers; device_id defaults to "posd".
+  channel::TerminalChannelOptions channel;
+  channel::SerialLinkTransportOptions link;
+  size_t recorder_capacity = FlightRecorder::kDefaultCapacity;
+  const Clock* clock = nullptr;  // optional: the real clock
+};
+
+// A live trace: the subscription to read and the fan-out to leave.
+struct TraceHandle {
+  std::shared_ptr<TraceFanout> fanout;
+  std::shared_ptr<TraceSubscription> subscription;
+};
+
+class DeviceManager final : public engine::DevicePort {
+ public:
+  static absl::StatusOr<std::unique_ptr<DeviceManager>> Create(DeviceManagerOptions options);
+  ~DeviceManager() override;
+  DeviceManager(const DeviceManager&) = delete;
+  DeviceManager& operator=(const DeviceManager&) = delete;
+
+  // Starts a driver for a registered device. ALREADY_EXISTS if one runs;
+  // INVALID_ARGUMENT for a bad record; UNAVAILABLE after Stop. `opener`
+  // replaces SerialPort::Open (tests).
+  absl::Status Add(const DeviceRecord& record, channel::ByteStreamOpener opener = {});
+  // Stops and forgets a driver; its traces end with NOT_FOUND. NOT_FOUND.
+  absl::Status Remove(std::string_view id);
+
+  // FAILED_PRECONDITION when transactions are in flight on the device
+  // (DeleteDevice refuses then).
+  absl::Status CheckRemovable(std::string_view id) const;
+
+  std::vector<posd::v1::Device> List() const;
+  absl::StatusOr<posd::v1::Device> Get(std::string_view id, bool with_link_stats) const;
+  absl::StatusOr<DeviceRecord> Record(std::string_view id) const;
+  // NOT_FOUND for an unknown device.
+  absl::StatusOr<TraceHandle> Trace(std::string_view id, std::vector<posd::v1::TraceKind> kinds,
+                                    std::function<void()> wake);
+  absl::StatusOr<std::vector<posd::v1::TraceEntry>> Dump(std::string_view id,
+                                                         size_t max_entries) const;
+  size_t recorder_capacity() const { return options_.recorder_capacity; }
+
+  // Closes every link (state DISCONNECTED, reason SHUTDOWN) and joins the io
+  // thread. Idempotent.
+  void Stop();
+
+  // engine::DevicePort.
+  void SetEvents(engine::DeviceEvents* events) override { events_.Set(events); }
+  absl::Status CheckReady(std::string_view device_id) override;
+  absl::Status StartSale(const engine::SaleRequest& request) override;
+  absl::Status StartRefund(const engine::RefundRequest& request) override;
+  absl::Status Cancel(std::string_view device_id, std::string_view transaction_id) override;
+  absl::Status QueryStatus(std::string_view device_id, std::string_view transaction_id) override;
+
+ private:
+  explicit DeviceManager(DeviceManagerOptions options);
+
+  std::shared_ptr<DeviceDriver> Find(std::string_view id) const;
+  // Runs `work` on the io thread and returns its status; UNAVAILABLE when
+  // stopped.
+  absl::Status RunOnIo(const std::function<absl::Status()>& work);
+  absl::Status OnDriver(std::string_view id,
+                        const std::function<absl::Status(DeviceDriver&)>& work);
+
+  DeviceManagerOptions options_;
+  const Clock& clock_;
+  EventsRelay events_;
+  std::unique_ptr<boost::asio::io_context> io_;
+  struct Guard;
+  std::unique_ptr<Guard> work_guard_;
+  std::thread thread_;
+  std::thread::id io_thread_id_;
+
+  mutable std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<DeviceDriver>, std::less<>> drivers_;  // guarded by mutex_
+  bool stopped_ = false;                                                       // guarded by mutex_
+};
+
+}  // namespace posd::devices

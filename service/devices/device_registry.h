@@ -1,0 +1,68 @@
+// The device registry: the terminals posd knows, persisted in the SQLite
+// `devices` table (schema v2) so that devices added through the API survive
+// a restart. Devices declared in the configuration are upserted at every
+// start; which ids came from the configuration is known from the
+// configuration itself (the table has no origin column), so a device dropped
+// from the file stays registered until someone removes it with
+// `posctl devices remove`.
+//
+// Writes. The engine owns posd's only write connection once it runs, so
+// every registry write is a function of a store::Database& that the caller
+// runs in a write transaction it owns: before the engine starts, on the
+// store's writer inside its own transaction (configuration devices); after,
+// through engine::WriteRunner (one command of the engine's group commit,
+// together with the request journal and the audit record). Nothing here
+// begins or commits.
+//
+// Pure functions over a connection; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "posd/v1/devices.pb.h"
+#include "service/store/database.h"
+#include "service/transport/serial_settings.h"
+
+namespace posd::devices {
+
+// One registered terminal (serial only for now).
+struct DeviceRecord {
+  std::string id;
+  std::string name;
+  transport::SerialSettings serial;
+  int64_t created_at_ms = 0;
+  bool from_config = false;  // not stored; see the file comment
+};
+
+// OK for "counter-1": lower-case letters, digits and '-', 1 to 63
+// characters, starting with a letter. INVALID_ARGUMENT naming `key`.
+absl::Status ValidateDeviceId(std::string_view id, std::string_view key = "device_id");
+
+// Validates the id, name length and serial settings. INVALID_ARGUMENT.
+absl::Status ValidateRecord(const DeviceRecord& record);
+
+// Every registered device, by id.
+absl::StatusOr<std::vector<DeviceRecord>> LoadDevices(store::Database& db);
+
+// Inserts `record` (created_at_ms = now_ms). ALREADY_EXISTS when the id is
+// taken or another device uses the same serial port.
+absl::Status InsertDevice(store::Database& db, const DeviceRecord& record, int64_t now_ms);
+
+// Inserts or replaces the line settings of `record`, keeping created_at.
+// ALREADY_EXISTS when another device uses the same serial port.
+absl::Status UpsertDevice(store::Database& db, const DeviceRecord& record, int64_t now_ms);
+
+// NOT_FOUND when no such device.
+absl::Status DeleteDevice(store::Database& db, std::string_view id);
+
+// Conversions between the API's SerialTransport and SerialSettings.
+// INVALID_ARGUMENT for a missing port or bad settings.
+absl::StatusOr<transport::SerialSettings> SettingsFromProto(const posd::v1::SerialTransport& serial);
+posd::v1::SerialTransport SettingsToProto(const transport::SerialSettings& settings);
+
+}  // namespace posd::devices

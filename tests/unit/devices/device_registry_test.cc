@@ -1,0 +1,130 @@
+#include "service/devices/device_registry.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "service/store/store.h"
+#include "tests/support/status_matchers.h"
+#include "tests/support/temp_dir.h"
+
+namespace posd::devices {
+namespace {
+
+using ::posd::testing::IsOk;
+using ::posd::testing::StatusIs;
+using ::testing::HasSubstr;
+
+DeviceRecord Counter(std::string id, std::string port) {
+  DeviceRecord record;
+  record.id = std::move(id);
+  record.name = "Counter";
+  record.serial.port = std::move(port);
+  return record;
+}
+
+class DeviceRegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = store::Store::Open({.path = dir_.File("posd.db").string()});
+    ASSERT_THAT(store.status(), IsOk());
+    store_ = *std::move(store);
+  }
+  store::Database& db() { return store_->writer(); }
+
+  posd::testing::TempDir dir_;
+  std::unique_ptr<store::Store> store_;
+};
+
+TEST_F(DeviceRegistryTest, InsertedDevicesComeBackWithTheirLineSettings) {
+  DeviceRecord bar = Counter("bar", "/dev/ttyUSB1");
+  bar.serial.baud = 9600;
+  bar.serial.data_bits = 7;
+  bar.serial.parity = transport::Parity::kEven;
+  bar.serial.stop_bits = transport::StopBits::kTwo;
+  bar.serial.flow_control = transport::FlowControl::kRtsCts;
+  ASSERT_THAT(InsertDevice(db(), bar, 1000), IsOk());
+  ASSERT_THAT(InsertDevice(db(), Counter("counter-1", "/dev/ttyUSB0"), 2000), IsOk());
+
+  auto loaded = LoadDevices(db());
+  ASSERT_THAT(loaded.status(), IsOk());
+  ASSERT_EQ(loaded->size(), 2u);
+  EXPECT_EQ((*loaded)[0].id, "bar");  // by id
+  EXPECT_EQ((*loaded)[0].serial.baud, 9600);
+  EXPECT_EQ((*loaded)[0].serial.data_bits, 7);
+  EXPECT_EQ((*loaded)[0].serial.parity, transport::Parity::kEven);
+  EXPECT_EQ((*loaded)[0].serial.stop_bits, transport::StopBits::kTwo);
+  EXPECT_EQ((*loaded)[0].serial.flow_control, transport::FlowControl::kRtsCts);
+  EXPECT_EQ((*loaded)[0].created_at_ms, 1000);
+  EXPECT_EQ((*loaded)[1].id, "counter-1");
+  EXPECT_EQ((*loaded)[1].serial.baud, 115200);
+}
+
+TEST_F(DeviceRegistryTest, TakenIdsAndPortsAreRefused) {
+  ASSERT_THAT(InsertDevice(db(), Counter("counter-1", "/dev/ttyUSB0"), 1), IsOk());
+  EXPECT_THAT(InsertDevice(db(), Counter("counter-1", "/dev/ttyUSB9"), 2),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("already exists")));
+  EXPECT_THAT(InsertDevice(db(), Counter("counter-2", "/dev/ttyUSB0"), 2),
+              StatusIs(absl::StatusCode::kAlreadyExists,
+                       HasSubstr("/dev/ttyUSB0 is already used by device counter-1")));
+  EXPECT_THAT(UpsertDevice(db(), Counter("counter-2", "/dev/ttyUSB0"), 2),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+}
+
+TEST_F(DeviceRegistryTest, UpsertChangesSettingsAndKeepsCreationTime) {
+  ASSERT_THAT(UpsertDevice(db(), Counter("counter-1", "/dev/ttyUSB0"), 1000), IsOk());
+  DeviceRecord moved = Counter("counter-1", "/dev/ttyUSB3");
+  moved.name = "Moved";
+  ASSERT_THAT(UpsertDevice(db(), moved, 5000), IsOk());
+  auto loaded = LoadDevices(db());
+  ASSERT_THAT(loaded.status(), IsOk());
+  ASSERT_EQ(loaded->size(), 1u);
+  EXPECT_EQ((*loaded)[0].serial.port, "/dev/ttyUSB3");
+  EXPECT_EQ((*loaded)[0].name, "Moved");
+  EXPECT_EQ((*loaded)[0].created_at_ms, 1000);
+}
+
+TEST_F(DeviceRegistryTest, DeleteOfAnUnknownDeviceIsNotFound) {
+  ASSERT_THAT(InsertDevice(db(), Counter("counter-1", "/dev/ttyUSB0"), 1), IsOk());
+  EXPECT_THAT(DeleteDevice(db(), "counter-1"), IsOk());
+  EXPECT_THAT(DeleteDevice(db(), "counter-1"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_TRUE(LoadDevices(db())->empty());
+}
+
+TEST(DeviceIdTest, OnlyShortLowerCaseIdsStartingWithALetter) {
+  EXPECT_THAT(ValidateDeviceId("counter-1"), IsOk());
+  EXPECT_THAT(ValidateDeviceId("a"), IsOk());
+  EXPECT_THAT(ValidateDeviceId(""), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateDeviceId("1counter"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateDeviceId("Counter"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateDeviceId("counter_1"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ValidateDeviceId(std::string(64, 'a')),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("device_id")));
+}
+
+TEST(DeviceRecordTest, BadLineSettingsAreRefusedBeforeAnythingIsStored) {
+  DeviceRecord record = Counter("counter-1", "");
+  EXPECT_THAT(ValidateRecord(record),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("serial.port")));
+  record.serial.port = "/dev/ttyUSB0";
+  record.serial.baud = 12345;
+  EXPECT_THAT(ValidateRecord(record),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("baud 12345")));
+}
+
+TEST(SerialProtoTest, UnsetFieldsTakeTheDefaultsAndRoundTrip) {
+  posd::v1::SerialTransport serial;
+  serial.set_port("/dev/ttyUSB0");
+  auto settings = SettingsFromProto(serial);
+  ASSERT_THAT(settings.status(), IsOk());
+  EXPECT_EQ(settings->baud, 115200);
+  EXPECT_EQ(settings->data_bits, 8);
+  const posd::v1::SerialTransport back = SettingsToProto(*settings);
+  EXPECT_EQ(back.baud_rate(), 115200u);
+  EXPECT_EQ(back.parity(), posd::v1::PARITY_NONE);
+  EXPECT_EQ(back.flow_control(), posd::v1::FLOW_CONTROL_NONE);
+  serial.clear_port();
+  EXPECT_THAT(SettingsFromProto(serial).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("serial.port")));
+}
+
+}  // namespace
+}  // namespace posd::devices
