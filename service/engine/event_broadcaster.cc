@@ -4,6 +4,16 @@
 
 namespace posd::engine {
 
+template <typename Call>
+void EventBroadcaster::ForEachListener(Call call) {
+  const std::vector<EventListener*> snapshot = listeners_;
+  for (EventListener* listener : snapshot) {
+    if (std::find(listeners_.begin(), listeners_.end(), listener) != listeners_.end()) {
+      call(listener);
+    }
+  }
+}
+
 void EventBroadcaster::SetHead(uint64_t head) {
   const std::lock_guard lock(ring_mutex_);
   head_ = head;
@@ -28,14 +38,14 @@ void EventBroadcaster::PublishCommitted(std::vector<posd::v1::Event> events) {
     head = head_;
   }
   const std::lock_guard lock(listeners_mutex_);
-  for (EventListener* listener : listeners_) listener->OnNewHead(head);
+  ForEachListener([head](EventListener* listener) { listener->OnNewHead(head); });
 }
 
 void EventBroadcaster::PublishLive(posd::v1::Event event) {
   event.set_durable(false);
   event.set_sequence(head());
   const std::lock_guard lock(listeners_mutex_);
-  for (EventListener* listener : listeners_) listener->OnLive(event);
+  ForEachListener([&event](EventListener* listener) { listener->OnLive(event); });
 }
 
 bool EventBroadcaster::Fetch(uint64_t after, size_t max,
@@ -64,7 +74,7 @@ void EventBroadcaster::Shutdown() {
   const std::lock_guard lock(listeners_mutex_);
   if (shut_down_) return;
   shut_down_ = true;
-  for (EventListener* listener : listeners_) listener->OnClose();
+  ForEachListener([](EventListener* listener) { listener->OnClose(); });
 }
 
 size_t EventBroadcaster::listener_count() const {

@@ -13,8 +13,9 @@
 //
 // Thread safety: all methods are thread-safe. Listener callbacks run on the
 // publishing thread with the broadcaster's listener lock held: they must be
-// quick, must not block and must not call Subscribe/Unsubscribe. Fetch may be
-// called from a callback (it uses a separate lock).
+// quick and must not block. The lock is recursive and callbacks iterate over
+// a copy, so a callback may unsubscribe its own listener (a gRPC reactor that
+// finishes inline does). Fetch may be called from a callback.
 #pragma once
 
 #include <cstdint>
@@ -66,12 +67,16 @@ class EventBroadcaster {
   size_t listener_count() const;
 
  private:
+  // Calls `call` on every listener still subscribed when its turn comes.
+  template <typename Call>
+  void ForEachListener(Call call);
+
   const size_t ring_capacity_;
   mutable std::mutex ring_mutex_;
   std::deque<posd::v1::Event> ring_;  // guarded by ring_mutex_, ascending
   uint64_t head_ = 0;                 // guarded by ring_mutex_
 
-  mutable std::mutex listeners_mutex_;  // taken before ring_mutex_, never after
+  mutable std::recursive_mutex listeners_mutex_;  // taken before ring_mutex_, never after
   std::vector<EventListener*> listeners_;  // guarded by listeners_mutex_
   bool shut_down_ = false;                 // guarded by listeners_mutex_
 };

@@ -6,7 +6,11 @@
 #include "absl/time/time.h"
 #include "service/common/version.h"
 #include "service/posctl/admin_commands.h"
+#include "service/posctl/devices_commands.h"
 #include "service/posctl/cli_context.h"
+#include "service/posctl/events_commands.h"
+#include "service/posctl/orders_commands.h"
+#include "service/posctl/payments_commands.h"
 
 int main(int argc, char** argv) {
   using posd::posctl::CliContext;
@@ -45,6 +49,14 @@ int main(int argc, char** argv) {
   posd::posctl::Command command;
   posd::posctl::AdminArguments admin_arguments;
   posd::posctl::AddAdminCommands(app, admin_arguments, command);
+  posd::posctl::OrdersArguments orders_arguments;
+  posd::posctl::AddOrdersCommands(app, orders_arguments, command);
+  posd::posctl::PaymentsArguments payments_arguments;
+  posd::posctl::AddPaymentsCommands(app, payments_arguments, command);
+  posd::posctl::EventsArguments events_arguments;
+  posd::posctl::AddEventsCommands(app, events_arguments, command);
+  posd::posctl::DevicesArguments devices_arguments;
+  posd::posctl::AddDevicesCommands(app, devices_arguments, command);
 
   try {
     app.parse(argc, argv);

@@ -8,11 +8,18 @@
 #include "google/protobuf/util/json_util.h"
 #include "service/api/admin_service.h"
 #include "service/api/api_server.h"
+#include "service/api/device_service.h"
+#include "service/api/event_service.h"
+#include "service/api/order_service.h"
+#include "service/api/payment_service.h"
 #include "service/common/clock.h"
 #include "service/common/strings.h"
 #include "service/common/version.h"
 #include "service/config/config.h"
 #include "service/config/log_level.h"
+#include "service/devices/device_manager.h"
+#include "service/devices/device_registry.h"
+#include "service/engine/engine.h"
 #include "service/engine/request_journal.h"
 #include "service/posd/logging.h"
 #include "service/posd/systemd_notify.h"
@@ -94,6 +101,56 @@ int WaitForTerminationSignal(const sigset_t& signals) {
   return signal_number;
 }
 
+// The configuration's devices as registry records (already validated by
+// the configuration loader; a relative port is taken from the working folder).
+absl::StatusOr<std::vector<devices::DeviceRecord>> ConfiguredDevices(const config::Config& config) {
+  std::vector<devices::DeviceRecord> records;
+  for (const auto& device : config.devices()) {
+    devices::DeviceRecord record;
+    record.id = device.id();
+    record.name = device.name();
+    record.serial.port = Absolute(device.serial().port());
+    record.serial.baud = static_cast<int>(device.serial().baud());
+    record.serial.data_bits = static_cast<int>(device.serial().data_bits());
+    auto parity = transport::ParseParity(device.serial().parity());
+    auto stop_bits = transport::ParseStopBits(device.serial().stop_bits());
+    auto flow = transport::ParseFlowControl(device.serial().flow_control());
+    if (!parity.ok()) return parity.status();
+    if (!stop_bits.ok()) return stop_bits.status();
+    if (!flow.ok()) return flow.status();
+    record.serial.parity = *parity;
+    record.serial.stop_bits = *stop_bits;
+    record.serial.flow_control = *flow;
+    record.from_config = true;
+    if (absl::Status valid = devices::ValidateRecord(record); !valid.ok()) {
+      return absl::InvalidArgumentError(StrCat("devices: ", record.id, ": ", valid.message()));
+    }
+    records.push_back(std::move(record));
+  }
+  return records;
+}
+
+// Registers the configuration's devices (before the engine owns the write
+// connection, so in a transaction of their own) and starts a driver for
+// every registered device.
+absl::StatusOr<std::unique_ptr<devices::DeviceManager>> StartDevices(const config::Config& config,
+                                                                     store::Store& store,
+                                                                     const Clock& clock) {
+  auto configured = ConfiguredDevices(config);
+  if (!configured.ok()) return configured.status();
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             clock.WallNow().time_since_epoch())
+                             .count();
+  auto records = devices::SyncConfiguredDevices(store.writer(), *configured, now_ms);
+  if (!records.ok()) return records.status();
+  auto manager = devices::DeviceManager::Create({.clock = &clock});
+  if (!manager.ok()) return manager.status();
+  for (const auto& record : *records) {
+    if (absl::Status added = (*manager)->Add(record); !added.ok()) return added;
+  }
+  return manager;
+}
+
 }  // namespace
 
 int RunDaemon(const DaemonOptions& options) {
@@ -139,7 +196,37 @@ int RunDaemon(const DaemonOptions& options) {
     return kExitOk;
   }
 
-  engine::RequestJournal journal((*store)->writer(), clock);
+  std::unique_ptr<engine::DevicePort> devices;
+  devices::DeviceManager* device_manager = nullptr;  // owned by `devices`
+  if (options.device_port_factory) {
+    auto made = options.device_port_factory(*config);
+    if (!made.ok()) {
+      spdlog::critical("terminals refused: {}", ToStd(made.status().message()));
+      return kExitStartFailed;
+    }
+    devices = *std::move(made);
+  } else {
+    auto manager = StartDevices(*config, **store, clock);
+    if (!manager.ok()) {
+      spdlog::critical("terminals refused: {}", ToStd(manager.status().message()));
+      return kExitStartFailed;
+    }
+    device_manager = manager->get();
+    devices = *std::move(manager);
+  }
+  // The engine owns the write connection from here on; everything that
+  // writes goes through it (the journal too).
+  auto engine = engine::Engine::Start(
+      {.store = store->get(), .devices = devices.get(), .hooks = nullptr, .clock = &clock});
+  if (!engine.ok()) {
+    spdlog::critical("engine refused to start: {}", ToStd(engine.status().message()));
+    return kExitStartFailed;
+  }
+  engine::RequestJournal journal(**engine, clock);
+  api::OrderService order_service(**engine);
+  api::PaymentService payment_service(**engine);
+  api::EventService event_service((*engine)->broadcaster(), (*engine)->queries(),
+                                  (*store)->instance_id());
   api::AdminService admin_service(
       api::ServerFacts{
           .version = kVersion,
@@ -153,7 +240,16 @@ int RunDaemon(const DaemonOptions& options) {
       },
       clock, journal);
 
-  auto server = api::ApiServer::Start(*server_options, {&admin_service});
+  std::vector<grpc::Service*> services = {&admin_service, &order_service, &payment_service,
+                                          &event_service};
+  std::unique_ptr<api::DeviceService> device_service;
+  if (device_manager != nullptr) {
+    device_service = std::make_unique<api::DeviceService>(
+        *device_manager, **engine, clock,
+        options.config_path.empty() ? "" : Absolute(options.config_path));
+    services.push_back(device_service.get());
+  }
+  auto server = api::ApiServer::Start(*server_options, std::move(services));
   if (!server.ok()) {
     spdlog::critical("cannot serve: {}", ToStd(server.status().message()));
     return kExitStartFailed;
@@ -168,8 +264,15 @@ int RunDaemon(const DaemonOptions& options) {
   spdlog::info("{} received: draining calls (up to {} ms)", strsignal(signal_number),
                config->server().shutdown_grace_ms());
   NotifySystemd("STOPPING=1\nSTATUS=draining calls");
+  // Event streams never end by themselves: end them first so the drain
+  // below waits only for unary calls.
+  event_service.StopWatching();
+  if (device_service) device_service->StopTracing();
   (*server)->Shutdown(std::chrono::milliseconds(config->server().shutdown_grace_ms()));
   server->reset();
+  (*engine)->Stop();  // finishes queued commands, detaches from the terminals
+  engine->reset();
+  devices.reset();  // closes the terminal links (before the database closes)
   store->reset();
   spdlog::info("posd stopped cleanly");
   return kExitOk;

@@ -1,0 +1,41 @@
+// EventService: the event log, streamed and paged (posd.v1.EventService).
+#pragma once
+
+#include <string>
+
+#include "posd/v1/events.grpc.pb.h"
+#include "service/engine/event_broadcaster.h"
+#include "service/engine/queries.h"
+
+namespace posd::api {
+
+// Serves posd.v1.EventService. Each WatchEvents call is a write reactor (no
+// thread per stream) that replays stored events after since_sequence, then
+// follows the engine's broadcaster: no gap, no duplicate. When the
+// broadcaster shuts down (Engine::Stop, or StopWatching before the server
+// drains) every stream ends with UNAVAILABLE "posd is shutting down".
+//
+// Thread-safe. `broadcaster` and `queries` must outlive the service and every
+// stream (the server's Shutdown waits for streams to end).
+class EventService final : public posd::v1::EventService::CallbackService {
+ public:
+  EventService(engine::EventBroadcaster& broadcaster, engine::Queries& queries,
+               std::string instance_id)
+      : broadcaster_(broadcaster), queries_(queries), instance_id_(std::move(instance_id)) {}
+
+  grpc::ServerWriteReactor<posd::v1::Event>* WatchEvents(
+      grpc::CallbackServerContext* context, const posd::v1::WatchEventsRequest* request) override;
+  grpc::ServerUnaryReactor* ListEvents(grpc::CallbackServerContext* context,
+                                       const posd::v1::ListEventsRequest* request,
+                                       posd::v1::ListEventsResponse* response) override;
+
+  // Ends every stream now and refuses new ones; for the start of shutdown.
+  void StopWatching() { broadcaster_.Shutdown(); }
+
+ private:
+  engine::EventBroadcaster& broadcaster_;
+  engine::Queries& queries_;
+  const std::string instance_id_;
+};
+
+}  // namespace posd::api
