@@ -3,6 +3,7 @@
 #include "service/common/status_macros.h"
 #include "service/common/strings.h"
 #include "service/store/statement.h"
+#include "service/store/transaction.h"
 
 namespace posd::devices {
 namespace {
@@ -142,6 +143,28 @@ absl::Status DeleteDevice(store::Database& db, std::string_view id) {
   POSD_RETURN_IF_ERROR(statement.Run());
   if (db.changes() == 0) return absl::NotFoundError(StrCat("no device ", id));
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<DeviceRecord>> SyncConfiguredDevices(
+    store::Database& writer, const std::vector<DeviceRecord>& configured, int64_t now_ms) {
+  {
+    POSD_ASSIGN_OR_RETURN(auto transaction, store::Transaction::Begin(writer));
+    for (const DeviceRecord& record : configured) {
+      if (absl::Status upserted = UpsertDevice(writer, record, now_ms); !upserted.ok()) {
+        return absl::Status(upserted.code(),
+                            StrCat("device ", record.id, " of the configuration: ",
+                                   upserted.message()));
+      }
+    }
+    POSD_RETURN_IF_ERROR(transaction.Commit());
+  }
+  POSD_ASSIGN_OR_RETURN(auto records, LoadDevices(writer));
+  for (DeviceRecord& record : records) {
+    for (const DeviceRecord& wanted : configured) {
+      if (wanted.id == record.id) record.from_config = true;
+    }
+  }
+  return records;
 }
 
 absl::StatusOr<transport::SerialSettings> SettingsFromProto(

@@ -60,6 +60,14 @@ absl::Status UpsertDevice(store::Database& db, const DeviceRecord& record, int64
 // NOT_FOUND when no such device.
 absl::Status DeleteDevice(store::Database& db, std::string_view id);
 
+// At start, before the engine owns the write connection: upserts the
+// devices of the configuration in one transaction of its own on `writer`,
+// then returns every registered device with from_config set for those.
+// Errors of the first refused device (ALREADY_EXISTS for a port taken by a
+// device added through the API), or of the database.
+absl::StatusOr<std::vector<DeviceRecord>> SyncConfiguredDevices(
+    store::Database& writer, const std::vector<DeviceRecord>& configured, int64_t now_ms);
+
 // Conversions between the API's SerialTransport and SerialSettings.
 // INVALID_ARGUMENT for a missing port or bad settings.
 absl::StatusOr<transport::SerialSettings> SettingsFromProto(const posd::v1::SerialTransport& serial);

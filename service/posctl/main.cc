@@ -6,6 +6,7 @@
 #include "absl/time/time.h"
 #include "service/common/version.h"
 #include "service/posctl/admin_commands.h"
+#include "service/posctl/devices_commands.h"
 #include "service/posctl/cli_context.h"
 #include "service/posctl/events_commands.h"
 #include "service/posctl/orders_commands.h"
@@ -54,6 +55,8 @@ int main(int argc, char** argv) {
   posd::posctl::AddPaymentsCommands(app, payments_arguments, command);
   posd::posctl::EventsArguments events_arguments;
   posd::posctl::AddEventsCommands(app, events_arguments, command);
+  posd::posctl::DevicesArguments devices_arguments;
+  posd::posctl::AddDevicesCommands(app, devices_arguments, command);
 
   try {
     app.parse(argc, argv);

@@ -143,7 +143,9 @@ absl::StatusOr<std::unique_ptr<devices::DeviceManager>> StartDevices(const confi
                              .count();
   auto records = devices::SyncConfiguredDevices(store.writer(), *configured, now_ms);
   if (!records.ok()) return records.status();
-  auto manager = devices::DeviceManager::Create({.clock = &clock});
+  devices::DeviceManagerOptions options;
+  options.clock = &clock;
+  auto manager = devices::DeviceManager::Create(options);
   if (!manager.ok()) return manager.status();
   for (const auto& record : *records) {
     if (absl::Status added = (*manager)->Add(record); !added.ok()) return added;

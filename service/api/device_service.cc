@@ -1,0 +1,362 @@
+#include "service/api/device_service.h"
+
+#include <algorithm>
+
+#include "google/protobuf/util/time_util.h"
+#include "service/api/caller_role.h"
+#include "service/api/status_conversion.h"
+#include "service/common/strings.h"
+#include "service/devices/device_registry.h"
+#include "spdlog/spdlog.h"
+
+namespace posd::api {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+constexpr char kCreateMethod[] = "posd.v1.DeviceService.CreateDevice";
+constexpr char kDeleteMethod[] = "posd.v1.DeviceService.DeleteDevice";
+
+grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const absl::Status& status) {
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+engine::AuditEntry AuditOf(const grpc::CallbackServerContext& context, std::string action,
+                           std::string subject, std::string reason, std::string details) {
+  return engine::AuditEntry{.actor = CallerName(context),
+                            .role = std::string(RoleName(CallerRole(context))),
+                            .action = std::move(action),
+                            .subject = std::move(subject),
+                            .reason = std::move(reason),
+                            .details = std::move(details)};
+}
+
+int64_t NowMs(const Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             clock.WallNow().time_since_epoch())
+      .count();
+}
+
+// Ends a call to a method that is not live at once.
+template <typename T>
+class RefusedWriter final : public grpc::ServerWriteReactor<T> {
+ public:
+  explicit RefusedWriter(grpc::Status status) { this->Finish(std::move(status)); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+// One TraceDevice stream: one write in flight; entries wait in the
+// subscription's bounded queue (the fan-out drops and counts when full).
+class DeviceService::TraceReactor final : public grpc::ServerWriteReactor<posd::v1::TraceEntry> {
+ public:
+  TraceReactor(DeviceService& service, const posd::v1::TraceDeviceRequest& request)
+      : service_(service), include_payload_(request.include_payload()) {
+    std::vector<posd::v1::TraceKind> kinds;
+    for (int kind : request.kinds()) kinds.push_back(static_cast<posd::v1::TraceKind>(kind));
+    auto handle = service_.devices_.Trace(request.device_id(), std::move(kinds), [this] { Pump(); });
+    if (!handle.ok()) {
+      Finish(ToGrpcStatus(handle.status()));
+      return;
+    }
+    {
+      const std::lock_guard lock(mutex_);
+      handle_ = *std::move(handle);
+    }
+    if (!service_.Track(handle_.subscription)) {
+      devices::TraceFanout::End(handle_.subscription,
+                                absl::UnavailableError("posd is shutting down"));
+    }
+    Pump();
+  }
+
+  void OnWriteDone(bool ok) override {
+    {
+      const std::lock_guard lock(mutex_);
+      writing_ = false;
+    }
+    if (!ok) {
+      // The client went away; OnCancel or OnDone follows.
+      if (handle_.subscription) {
+        devices::TraceFanout::End(handle_.subscription, absl::CancelledError("client gone"));
+      }
+      return;
+    }
+    Pump();
+  }
+
+  void OnCancel() override {
+    if (handle_.subscription) {
+      devices::TraceFanout::End(handle_.subscription, absl::CancelledError("trace cancelled"));
+    }
+  }
+
+  void OnDone() override {
+    if (handle_.subscription) {
+      service_.Untrack(handle_.subscription);
+      handle_.fanout->Unsubscribe(handle_.subscription);
+    }
+    delete this;
+  }
+
+ private:
+  // Starts the next write or finishes; never holds mutex_ while calling gRPC.
+  void Pump() {
+    posd::v1::TraceEntry* to_write = nullptr;
+    std::optional<absl::Status> to_finish;
+    {
+      const std::lock_guard lock(mutex_);
+      if (writing_ || finished_ || !handle_.subscription) return;
+      if (auto entry = handle_.subscription->TryPop()) {
+        current_ = *std::move(entry);
+        if (!include_payload_) current_.clear_payload();
+        writing_ = true;
+        to_write = &current_;
+      } else if (handle_.subscription->has_ended()) {
+        finished_ = true;
+        to_finish = handle_.subscription->ended();
+      }
+    }
+    if (to_write != nullptr) StartWrite(to_write);
+    if (to_finish.has_value()) {
+      // A client that cancelled hears CANCELLED from gRPC anyway.
+      Finish(ToGrpcStatus(to_finish->ok() ? absl::CancelledError("trace ended") : *to_finish));
+    }
+  }
+
+  DeviceService& service_;
+  const bool include_payload_;
+  devices::TraceHandle handle_;
+  std::mutex mutex_;
+  posd::v1::TraceEntry current_;  // guarded by mutex_ until handed to StartWrite
+  bool writing_ = false;          // guarded by mutex_
+  bool finished_ = false;         // guarded by mutex_
+};
+
+bool DeviceService::Track(const std::shared_ptr<devices::TraceSubscription>& subscription) {
+  const std::lock_guard lock(mutex_);
+  if (stopping_) return false;
+  traces_.insert(subscription);
+  return true;
+}
+
+void DeviceService::Untrack(const std::shared_ptr<devices::TraceSubscription>& subscription) {
+  const std::lock_guard lock(mutex_);
+  traces_.erase(subscription);
+}
+
+void DeviceService::StopTracing() {
+  std::set<std::shared_ptr<devices::TraceSubscription>> ending;
+  {
+    const std::lock_guard lock(mutex_);
+    stopping_ = true;
+    ending = traces_;
+  }
+  for (const auto& subscription : ending) {
+    devices::TraceFanout::End(subscription, absl::UnavailableError("posd is shutting down"));
+  }
+}
+
+grpc::ServerUnaryReactor* DeviceService::ListDevices(grpc::CallbackServerContext* context,
+                                                     const posd::v1::ListDevicesRequest* request,
+                                                     posd::v1::ListDevicesResponse* response) {
+  if (request->page_size() < 0) {
+    return Finish(context, absl::InvalidArgumentError("page_size: must not be negative"));
+  }
+  const int page_size =
+      request->page_size() == 0 ? 100 : std::min(request->page_size(), 500);
+  // The token is the last id of the previous page: devices are ordered by id.
+  const std::string& after = request->page_token();
+  for (auto& device : devices_.List()) {
+    if (!after.empty() && device.id() <= after) continue;
+    if (!request->states().empty() &&
+        std::find(request->states().begin(), request->states().end(), device.state()) ==
+            request->states().end()) {
+      continue;
+    }
+    if (response->devices_size() == page_size) {
+      response->set_next_page_token(response->devices(page_size - 1).id());
+      break;
+    }
+    *response->add_devices() = std::move(device);
+  }
+  return Finish(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* DeviceService::GetDevice(grpc::CallbackServerContext* context,
+                                                   const posd::v1::GetDeviceRequest* request,
+                                                   posd::v1::Device* response) {
+  auto device = devices_.Get(request->device_id(), /*with_link_stats=*/true);
+  if (device.ok()) *response = *std::move(device);
+  return Finish(context, device.status());
+}
+
+grpc::ServerUnaryReactor* DeviceService::CreateDevice(grpc::CallbackServerContext* context,
+                                                      const posd::v1::CreateDeviceRequest* request,
+                                                      posd::v1::Device* response) {
+  if (absl::Status allowed = RequireRole(*context, {Role::kOperator}, "add a device");
+      !allowed.ok()) {
+    return Finish(context, allowed);
+  }
+  if (absl::Status valid = engine::ValidateRequestId(request->request_id()); !valid.ok()) {
+    return Finish(context, valid);
+  }
+  if (absl::Status valid = devices::ValidateDeviceId(request->device_id()); !valid.ok()) {
+    return Finish(context, valid);
+  }
+  if (request->device().has_websocket()) {
+    return Finish(context, absl::UnimplementedError(
+                               "WebSocket terminals arrive with 'Wi-Fi terminals'; this posd "
+                               "drives serial terminals only"));
+  }
+  if (!request->device().has_serial()) {
+    return Finish(context, absl::InvalidArgumentError("device.serial: a transport is required"));
+  }
+  auto settings = devices::SettingsFromProto(request->device().serial());
+  if (!settings.ok()) return Finish(context, settings.status());
+  devices::DeviceRecord record{.id = request->device_id(),
+                               .name = request->device().display_name(),
+                               .serial = *settings,
+                               .created_at_ms = NowMs(clock_),
+                               .from_config = false};
+  if (absl::Status valid = devices::ValidateRecord(record); !valid.ok()) {
+    return Finish(context, valid);
+  }
+
+  const engine::AuditEntry audit =
+      AuditOf(*context, "create_device", record.id, "",
+              StrCat("serial terminal '", record.name, "' on ", record.serial.port, " at ",
+                     record.serial.baud, " baud"));
+  posd::v1::Device created;
+  created.set_id(record.id);
+  created.set_display_name(record.name);
+  *created.mutable_serial() = devices::SettingsToProto(record.serial);
+  created.set_state(posd::v1::DEVICE_STATE_CONNECTING);
+  created.set_origin(posd::v1::DEVICE_ORIGIN_API);
+  *created.mutable_created_at() = TimeUtil::MillisecondsToTimestamp(record.created_at_ms);
+  bool replay = false;
+  const std::string hash = engine::RequestHash(kCreateMethod, request->SerializeAsString());
+  absl::Status written = writer_.RunWrite([&](store::Database& db) -> absl::Status {
+    auto earlier = engine::LookupRequest(db, request->request_id(), kCreateMethod, hash);
+    if (!earlier.ok()) return earlier.status();
+    if (earlier->has_value()) {
+      replay = true;
+      return absl::OkStatus();
+    }
+    if (absl::Status inserted = devices::InsertDevice(db, record, record.created_at_ms);
+        !inserted.ok()) {
+      return inserted;
+    }
+    if (absl::Status recorded = engine::RecordRequest(db, request->request_id(), kCreateMethod,
+                                                      hash, created.SerializeAsString(),
+                                                      record.created_at_ms);
+        !recorded.ok()) {
+      return recorded;
+    }
+    return engine::AppendAudit(db, audit, record.created_at_ms);
+  });
+  if (!written.ok()) return Finish(context, written);
+  if (!replay) {
+    if (absl::Status added = devices_.Add(record); !added.ok()) {
+      spdlog::error("device {} is registered but its driver did not start: {}", record.id,
+                    ToStd(added.message()));
+      return Finish(context, added);
+    }
+    spdlog::info("device {} added by {}", record.id, audit.actor);
+  }
+  auto current = devices_.Get(record.id, /*with_link_stats=*/false);
+  *response = current.ok() ? *std::move(current) : created;
+  return Finish(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* DeviceService::DeleteDevice(grpc::CallbackServerContext* context,
+                                                      const posd::v1::DeleteDeviceRequest* request,
+                                                      google::protobuf::Empty*) {
+  if (absl::Status allowed = RequireRole(*context, {Role::kOperator}, "remove a device");
+      !allowed.ok()) {
+    return Finish(context, allowed);
+  }
+  if (absl::Status valid = engine::ValidateRequestId(request->request_id()); !valid.ok()) {
+    return Finish(context, valid);
+  }
+  const std::string& id = request->device_id();
+  const std::string hash = engine::RequestHash(kDeleteMethod, request->SerializeAsString());
+  // A retry of a delete that went through succeeds again, device gone or not.
+  if (auto record = devices_.Record(id); record.ok()) {
+    if (record->from_config) {
+      return Finish(context,
+                    absl::FailedPreconditionError(StrCat(
+                        "device ", id, " is declared in the configuration file",
+                        config_path_.empty() ? "" : StrCat(" ", config_path_),
+                        "; remove it there and restart posd")));
+    }
+    if (absl::Status removable = devices_.CheckRemovable(id); !removable.ok()) {
+      return Finish(context, removable);
+    }
+  }
+  const engine::AuditEntry audit = AuditOf(*context, "delete_device", id, request->reason(),
+                                           StrCat("device ", id, " removed"));
+  bool replay = false;
+  const int64_t now = NowMs(clock_);
+  absl::Status written = writer_.RunWrite([&](store::Database& db) -> absl::Status {
+    auto earlier = engine::LookupRequest(db, request->request_id(), kDeleteMethod, hash);
+    if (!earlier.ok()) return earlier.status();
+    if (earlier->has_value()) {
+      replay = true;
+      return absl::OkStatus();
+    }
+    if (absl::Status deleted = devices::DeleteDevice(db, id); !deleted.ok()) return deleted;
+    if (absl::Status recorded =
+            engine::RecordRequest(db, request->request_id(), kDeleteMethod, hash, "", now);
+        !recorded.ok()) {
+      return recorded;
+    }
+    return engine::AppendAudit(db, audit, now);
+  });
+  if (!written.ok()) return Finish(context, written);
+  if (!replay) {
+    absl::Status removed = devices_.Remove(id);
+    if (!removed.ok() && removed.code() != absl::StatusCode::kNotFound) {
+      return Finish(context, removed);
+    }
+    spdlog::info("device {} removed by {}", id, audit.actor);
+  }
+  return Finish(context, absl::OkStatus());
+}
+
+grpc::ServerWriteReactor<posd::v1::TraceEntry>* DeviceService::TraceDevice(
+    grpc::CallbackServerContext*, const posd::v1::TraceDeviceRequest* request) {
+  return new TraceReactor(*this, *request);
+}
+
+grpc::ServerUnaryReactor* DeviceService::DumpFlightRecorder(
+    grpc::CallbackServerContext* context, const posd::v1::DumpFlightRecorderRequest* request,
+    posd::v1::DumpFlightRecorderResponse* response) {
+  if (request->max_entries() < 0) {
+    return Finish(context, absl::InvalidArgumentError("max_entries: must not be negative"));
+  }
+  auto entries =
+      devices_.Dump(request->device_id(), static_cast<size_t>(request->max_entries()));
+  if (!entries.ok()) return Finish(context, entries.status());
+  response->set_device_id(request->device_id());
+  response->set_capacity(static_cast<uint32_t>(devices_.recorder_capacity()));
+  *response->mutable_dumped_at() = TimeUtil::MillisecondsToTimestamp(NowMs(clock_));
+  for (auto& entry : *entries) {
+    if (!request->include_payload()) entry.clear_payload();
+    *response->add_entries() = std::move(entry);
+  }
+  return Finish(context, absl::OkStatus());
+}
+
+grpc::ServerWriteReactor<posd::v1::DiscoveryEvent>* DeviceService::DiscoverDevices(
+    grpc::CallbackServerContext*, const posd::v1::DiscoverDevicesRequest*) {
+  return new RefusedWriter<posd::v1::DiscoveryEvent>(grpc::Status(
+      grpc::StatusCode::UNIMPLEMENTED,
+      "posd.v1.DeviceService.DiscoverDevices is not live yet: it arrives with 'Wi-Fi "
+      "terminals' (docs/api.md lists the live methods)"));
+}
+
+}  // namespace posd::api

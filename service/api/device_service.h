@@ -1,0 +1,78 @@
+// DeviceService: the terminals posd holds links to (posd.v1.DeviceService).
+//
+// Reads (list, get, dump) come from the DeviceManager's in-memory state.
+// Changes (create, delete) need the operator role; each is one write on
+// posd's only write connection, through the engine (engine::WriteRunner): the
+// registry row, the request journal entry (idempotency) and the audit record
+// commit together, and only then does the manager start or stop the driver.
+// TraceDevice is a write reactor per stream (no thread per stream) fed by the
+// device's trace fan-out; it ends with NOT_FOUND when the device is removed
+// and with UNAVAILABLE when posd shuts down (StopTracing).
+//
+// DiscoverDevices is not live: WebSocket terminals arrive with "Wi-Fi
+// terminals"; it answers UNIMPLEMENTED saying so.
+//
+// Thread-safe. `devices`, `writer` and `clock` must outlive the service and
+// every stream (the server's Shutdown waits for streams, and StopTracing
+// ends them first).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "posd/v1/devices.grpc.pb.h"
+#include "service/common/clock.h"
+#include "service/devices/device_manager.h"
+#include "service/engine/request_journal.h"
+
+namespace posd::api {
+
+class DeviceService final : public posd::v1::DeviceService::CallbackService {
+ public:
+  DeviceService(devices::DeviceManager& devices, engine::WriteRunner& writer, const Clock& clock,
+                std::string config_path)
+      : devices_(devices), writer_(writer), clock_(clock), config_path_(std::move(config_path)) {}
+
+  grpc::ServerUnaryReactor* ListDevices(grpc::CallbackServerContext* context,
+                                        const posd::v1::ListDevicesRequest* request,
+                                        posd::v1::ListDevicesResponse* response) override;
+  grpc::ServerUnaryReactor* GetDevice(grpc::CallbackServerContext* context,
+                                      const posd::v1::GetDeviceRequest* request,
+                                      posd::v1::Device* response) override;
+  grpc::ServerUnaryReactor* CreateDevice(grpc::CallbackServerContext* context,
+                                         const posd::v1::CreateDeviceRequest* request,
+                                         posd::v1::Device* response) override;
+  grpc::ServerUnaryReactor* DeleteDevice(grpc::CallbackServerContext* context,
+                                         const posd::v1::DeleteDeviceRequest* request,
+                                         google::protobuf::Empty* response) override;
+  grpc::ServerWriteReactor<posd::v1::TraceEntry>* TraceDevice(
+      grpc::CallbackServerContext* context, const posd::v1::TraceDeviceRequest* request) override;
+  grpc::ServerUnaryReactor* DumpFlightRecorder(
+      grpc::CallbackServerContext* context, const posd::v1::DumpFlightRecorderRequest* request,
+      posd::v1::DumpFlightRecorderResponse* response) override;
+  grpc::ServerWriteReactor<posd::v1::DiscoveryEvent>* DiscoverDevices(
+      grpc::CallbackServerContext* context,
+      const posd::v1::DiscoverDevicesRequest* request) override;
+
+  // Ends every trace stream now (UNAVAILABLE) and refuses new ones; for the
+  // start of shutdown, so the server's drain does not wait for them.
+  void StopTracing();
+
+ private:
+  class TraceReactor;
+  friend class TraceReactor;
+  bool Track(const std::shared_ptr<devices::TraceSubscription>& subscription);
+  void Untrack(const std::shared_ptr<devices::TraceSubscription>& subscription);
+
+  devices::DeviceManager& devices_;
+  engine::WriteRunner& writer_;
+  const Clock& clock_;
+  const std::string config_path_;
+  std::mutex mutex_;
+  std::set<std::shared_ptr<devices::TraceSubscription>> traces_;  // guarded by mutex_
+  bool stopping_ = false;                                         // guarded by mutex_
+};
+
+}  // namespace posd::api
