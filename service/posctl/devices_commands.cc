@@ -1,5 +1,7 @@
 #include "service/posctl/devices_commands.h"
 
+#include <algorithm>
+#include <array>
 #include <csignal>
 #include <cstdio>
 #include <ctime>
@@ -96,14 +98,22 @@ int List(CliContext& context) {
     context.Print(response);
     return kExitOk;
   }
-  std::cout << std::left << std::setw(16) << "ID" << std::setw(22) << "NAME" << std::setw(14)
-            << "STATE" << std::setw(18) << "REASON" << std::setw(28) << "PORT"
-            << "DETAIL\n";
+  // Columns as wide as their longest value, two spaces apart.
+  std::vector<std::array<std::string, 6>> rows = {{"ID", "NAME", "STATE", "REASON", "PORT", "DETAIL"}};
   for (const auto& d : response.devices()) {
-    std::cout << std::left << std::setw(16) << d.id() << std::setw(22)
-              << (d.display_name().empty() ? "-" : d.display_name()) << std::setw(14)
-              << StateOf(d) << std::setw(18) << ReasonOf(d.state_reason()) << std::setw(28)
-              << (d.has_serial() ? d.serial().port() : "-") << d.state_detail() << "\n";
+    rows.push_back({d.id(), d.display_name().empty() ? "-" : d.display_name(), StateOf(d),
+                    ReasonOf(d.state_reason()), d.has_serial() ? d.serial().port() : "-",
+                    d.state_detail()});
+  }
+  std::array<size_t, 6> width{};
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    for (size_t i = 0; i + 1 < row.size(); ++i) {
+      std::cout << std::left << std::setw(static_cast<int>(width[i] + 2)) << row[i];
+    }
+    std::cout << row.back() << "\n";
   }
   if (response.devices().empty()) std::cout << "(no devices registered)\n";
   return kExitOk;
