@@ -164,6 +164,44 @@ TEST_F(DevicesIntegrationTest, ASaleRoundTripChargesOnceAndIsTraced) {
   EXPECT_THAT(shown.out, HasSubstr("\"messages_sent\""));
 }
 
+TEST_F(DevicesIntegrationTest, TraceStreamsEndPromptlyWhenPosdStops) {
+  // A long grace period: if trace streams held up the drain, posd would take
+  // that long to stop.
+  posd_->Signal(SIGTERM);
+  ASSERT_EQ(posd_->WaitForExit(30s), 0);
+  {
+    std::ofstream config(paths_.config, std::ios::trunc);
+    config << "server:\n  unix_socket: " << paths_.socket.string()
+           << "\n  shutdown_grace_ms: 30000\nstorage:\n  database_path: "
+           << paths_.database.string() << "\ndevices:\n  - id: counter-1\n    serial:\n"
+           << "      port: " << link_.string() << "\n";
+  }
+  posd_.emplace(testing::StartPosd(POSD_BINARY, paths_, dir_.File("posd2")));
+  ASSERT_TRUE(posd_->Running()) << posd_->Stderr();
+  ASSERT_TRUE(WaitForState("counter-1", "DEVICE_STATE_READY"));
+  Subprocess first = Subprocess::Start({POSCTL_BINARY, "--address", paths_.address(), "devices",
+                                        "trace", "counter-1"},
+                                       dir_.File("trace"));
+  Subprocess second = Subprocess::Start({POSCTL_BINARY, "--address", paths_.address(), "devices",
+                                         "trace", "counter-1", "--kinds", "message"},
+                                        dir_.File("posd"));
+  ASSERT_TRUE(WaitUntil([&] { return first.Stdout().find("heartbeat") != std::string::npos; }, 20s));
+  ASSERT_TRUE(
+      WaitUntil([&] { return second.Stdout().find("heartbeat") != std::string::npos; }, 20s));
+  // One link however many watch: still one handshake.
+  EXPECT_THAT(Posctl({"-o", "json", "devices", "show", "counter-1"}).out,
+              HasSubstr("\"handshakes\": \"1\""));
+  EXPECT_THAT(second.Stdout(), ::testing::Not(HasSubstr("FRAME")));  // kinds filter
+
+  posd_->Signal(SIGTERM);
+  EXPECT_EQ(posd_->WaitForExit(15s), 0) << posd_->Stderr();
+  posd_.reset();
+  // The watchers hear that posd is shutting down (UNAVAILABLE: 64 + 14).
+  EXPECT_EQ(first.WaitForExit(10s), 64 + 14) << first.Stderr();
+  EXPECT_THAT(first.Stderr(), HasSubstr("shutting down"));
+  EXPECT_EQ(second.WaitForExit(10s), 64 + 14);
+}
+
 TEST_F(DevicesIntegrationTest, DevicesAddedAndRemovedThroughTheApi) {
   const CommandResult added = Posctl({"devices", "add", "--id", "spare", "--name", "Spare",
                                       "--port", dir_.File("no-such-tty").string(), "--baud",
