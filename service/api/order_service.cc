@@ -40,4 +40,15 @@ grpc::ServerUnaryReactor* OrderService::CancelOrder(grpc::CallbackServerContext*
   return reactor;
 }
 
+grpc::ServerUnaryReactor* OrderService::UpdateOrder(grpc::CallbackServerContext* context,
+                                                    const posd::v1::UpdateOrderRequest*,
+                                                    posd::v1::Order*) {
+  auto* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                               "posd.v1.OrderService.UpdateOrder is not live yet: it arrives with "
+                               "'Durable orders and payments'; create the order with its lines "
+                               "instead (docs/api.md lists the live methods)"));
+  return reactor;
+}
+
 }  // namespace posd::api

@@ -29,6 +29,10 @@ class OrderService final : public posd::v1::OrderService::CallbackService {
   grpc::ServerUnaryReactor* CancelOrder(grpc::CallbackServerContext* context,
                                         const posd::v1::CancelOrderRequest* request,
                                         posd::v1::Order* response) override;
+  // Answers UNIMPLEMENTED with a message that says so.
+  grpc::ServerUnaryReactor* UpdateOrder(grpc::CallbackServerContext* context,
+                                        const posd::v1::UpdateOrderRequest* request,
+                                        posd::v1::Order* response) override;
 
  private:
   engine::Engine& engine_;

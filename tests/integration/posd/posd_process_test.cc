@@ -20,6 +20,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "posd/v1/admin.pb.h"
+#include "posd/v1/orders.grpc.pb.h"
 #include "tests/support/posd_instance.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
@@ -286,6 +287,20 @@ TEST_F(PosdProcessTest, UnknownMethodIsUnimplementedWithAMessage) {
   ASSERT_TRUE(done.wait_for(lock, std::chrono::seconds(10), [&] { return finished; }));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
   EXPECT_THAT(status.error_message(), HasSubstr("unknown method"));
+}
+
+TEST_F(PosdProcessTest, MethodNotLiveYetSaysSo) {
+  WritePosdConfig(paths_);
+  Subprocess posd = StartPosd(kPosd, paths_, dir_.path());
+  ASSERT_TRUE(posd.Running()) << posd.Stderr();
+  auto channel = grpc::CreateChannel(paths_.address(), grpc::InsecureChannelCredentials());
+  auto stub = posd::v1::OrderService::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  posd::v1::Order order;
+  const grpc::Status status = stub->UpdateOrder(&context, {}, &order);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("is not live yet"));
 }
 
 TEST_F(PosdProcessTest, SigtermEndsWatchStreamsAndExitsZero) {
