@@ -66,14 +66,16 @@ void DeviceManager::Stop() {
 
 absl::Status DeviceManager::RunOnIo(const std::function<absl::Status()>& work) {
   if (std::this_thread::get_id() == io_thread_id_) return work();
-  {
-    const std::lock_guard lock(mutex_);
-    if (stopped_) return absl::UnavailableError("posd's terminal links are shut down");
-  }
   auto task = std::make_shared<std::packaged_task<absl::Status()>>(work);
   auto result = task->get_future();
-  boost::asio::post(*io_, [task] { (*task)(); });
-  // Stop() drains the queue before joining, so the task always runs.
+  {
+    // Posting under the lock that Stop() takes to set stopped_ puts every
+    // accepted task ahead of Stop's closing task on the io thread, so it runs
+    // before the thread ends and this wait always returns.
+    const std::lock_guard lock(mutex_);
+    if (stopped_) return absl::UnavailableError("posd's terminal links are shut down");
+    boost::asio::post(*io_, [task] { (*task)(); });
+  }
   return result.get();
 }
 
