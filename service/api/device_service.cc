@@ -7,6 +7,7 @@
 #include "service/api/status_conversion.h"
 #include "service/common/strings.h"
 #include "service/devices/device_registry.h"
+#include "service/store/statement.h"
 #include "spdlog/spdlog.h"
 
 namespace posd::api {
@@ -37,6 +38,40 @@ int64_t NowMs(const Clock& clock) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              clock.WallNow().time_since_epoch())
       .count();
+}
+
+// Refuses to forget a terminal that still holds money in flight or in doubt:
+// its outcome could then never be learned. Read inside the delete's write
+// transaction, so no payment can be dispatched to it in between.
+absl::Status CheckNothingUnfinished(store::Database& db, std::string_view device_id) {
+  struct Check {
+    const char* sql;
+    const char* what;
+  };
+  static constexpr Check kChecks[] = {
+      {"SELECT id, status FROM payments WHERE device_id = ? AND status IN ('CREATED', "
+       "'DISPATCHED', 'AUTHORIZING', 'IN_DOUBT') ORDER BY id LIMIT 1",
+       "payment"},
+      {"SELECT id, status FROM refunds WHERE device_id = ? AND status IN ('DISPATCHED', "
+       "'PROCESSING', 'IN_DOUBT') ORDER BY id LIMIT 1",
+       "refund"},
+  };
+  for (const Check& check : kChecks) {
+    auto statement = db.Prepare(check.sql);
+    if (!statement.ok()) return statement.status();
+    if (absl::Status bound = statement->BindText(1, device_id); !bound.ok()) return bound;
+    auto row = statement->Step();
+    if (!row.ok()) return row.status();
+    if (*row) {
+      const std::string status(statement->ColumnText(1));
+      return absl::FailedPreconditionError(StrCat(
+          "device ", device_id, " has ", check.what, " ", statement->ColumnText(0), " ",
+          status == "IN_DOUBT" ? "IN_DOUBT (ERROR_REASON_PAYMENT_IN_DOUBT): resolve it first"
+                               : StrCat(status, " (ERROR_REASON_PAYMENT_IN_FLIGHT): wait for it"),
+          "; its outcome can only be learned from this terminal"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 // Ends a call to a method that is not live at once.
@@ -307,6 +342,9 @@ grpc::ServerUnaryReactor* DeviceService::DeleteDevice(grpc::CallbackServerContex
     if (earlier->has_value()) {
       replay = true;
       return absl::OkStatus();
+    }
+    if (absl::Status unfinished = CheckNothingUnfinished(db, id); !unfinished.ok()) {
+      return unfinished;
     }
     if (absl::Status deleted = devices::DeleteDevice(db, id); !deleted.ok()) return deleted;
     if (absl::Status recorded =

@@ -2,6 +2,7 @@
 // the terminal on a pseudo-terminal, as in deploy/run-demo.sh.
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -200,6 +201,61 @@ TEST_F(DevicesIntegrationTest, TraceStreamsEndPromptlyWhenPosdStops) {
   EXPECT_EQ(first.WaitForExit(10s), 64 + 14) << first.Stderr();
   EXPECT_THAT(first.Stderr(), HasSubstr("shutting down"));
   EXPECT_EQ(second.WaitForExit(10s), 64 + 14);
+}
+
+TEST_F(DevicesIntegrationTest, ATerminalIsNotForgottenWhileAPaymentOnItIsInDoubt) {
+  // A second terminal, added through the API, that crashes after charging.
+  const auto link = dir_.File("back-office.pty");
+  const auto ledger = dir_.File("back-office-ledger");
+  std::filesystem::create_directories(dir_.File("sim2"));
+  std::filesystem::create_directories(dir_.File("sim3"));
+  std::filesystem::create_directories(dir_.File("pay"));
+  std::optional<Subprocess> sim(Subprocess::Start(
+      {POSD_TERMSIM_BINARY, "--pty", "--link", link.string(), "--ledger", ledger.string(),
+       "--step-ms", "20", "--fault", "crash-after-charge:once"},
+      dir_.File("sim2")));
+  ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(link); }, 20s));
+  const CommandResult added =
+      Posctl({"devices", "add", "--id", "back-office", "--port", link.string()});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  ASSERT_TRUE(WaitForState("back-office", "DEVICE_STATE_READY"));
+
+  Subprocess pay = Subprocess::Start({POSCTL_BINARY, "--address", paths_.address(), "pay",
+                                      "--amount", "5.00", "--device", "back-office"},
+                                     dir_.File("pay"));
+  ASSERT_TRUE(sim->WaitForExit(30s).has_value()) << "the simulator should crash after charging";
+  std::string payment;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const std::string out = pay.Stdout();
+        std::smatch match;
+        if (!std::regex_search(out, match, std::regex("pay_[0-9A-Z]+"))) return false;
+        payment = match.str();
+        return true;
+      },
+      10s));
+
+  // FAILED_PRECONDITION (9): its outcome can only come from this terminal.
+  const CommandResult refused = Posctl({"devices", "remove", "back-office"});
+  EXPECT_EQ(refused.exit_code, 64 + 9) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("back-office has"));
+
+  // The terminal comes back; posd asks it and learns the charge.
+  sim.reset();
+  sim.emplace(Subprocess::Start({POSD_TERMSIM_BINARY, "--pty", "--link", link.string(),
+                                 "--ledger", ledger.string(), "--step-ms", "20"},
+                                dir_.File("sim3")));
+  EXPECT_EQ(pay.WaitForExit(60s), 0) << pay.Stdout() << pay.Stderr();
+  EXPECT_THAT(pay.Stdout(), HasSubstr("APPROVED"));
+  const CommandResult ledger_lines = RunCommand({POSD_TERMSIM_BINARY, "ledger", ledger.string()});
+  EXPECT_EQ(std::count(ledger_lines.out.begin(), ledger_lines.out.end(), '\n'), 1)
+      << ledger_lines.out;
+  EXPECT_THAT(ledger_lines.out, HasSubstr(payment));
+  // Settled: now it may go.
+  EXPECT_TRUE(WaitUntil([&] { return Posctl({"devices", "remove", "back-office"}).exit_code == 0; },
+                        20s));
+  sim->Signal(SIGTERM);
+  sim->WaitForExit(10s);
 }
 
 TEST_F(DevicesIntegrationTest, DevicesAddedAndRemovedThroughTheApi) {
