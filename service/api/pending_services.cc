@@ -13,9 +13,8 @@ namespace {
 
 // Which piece of work makes each not-yet-live service live. docs/api.md
 // carries the same table for UI developers.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kPendingServices = {{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 2> kPendingServices = {{
     {"posd.v1.HookService", "Durable orders and payments"},
-    {"posd.v1.PluginService", "Durable orders and payments"},
     {"posd.v1.AuditService", "Durable orders and payments"},
 }};
 

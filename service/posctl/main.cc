@@ -11,6 +11,7 @@
 #include "service/posctl/events_commands.h"
 #include "service/posctl/orders_commands.h"
 #include "service/posctl/payments_commands.h"
+#include "service/posctl/plugins_commands.h"
 
 int main(int argc, char** argv) {
   using posd::posctl::CliContext;
@@ -55,6 +56,8 @@ int main(int argc, char** argv) {
   posd::posctl::AddPaymentsCommands(app, payments_arguments, command);
   posd::posctl::EventsArguments events_arguments;
   posd::posctl::AddEventsCommands(app, events_arguments, command);
+  posd::posctl::PluginsArguments plugins_arguments;
+  posd::posctl::AddPluginsCommands(app, plugins_arguments, command);
   posd::posctl::DevicesArguments devices_arguments;
   posd::posctl::AddDevicesCommands(app, devices_arguments, command);
 

@@ -12,6 +12,7 @@
 #include "service/api/event_service.h"
 #include "service/api/order_service.h"
 #include "service/api/payment_service.h"
+#include "service/api/plugin_service.h"
 #include "service/common/clock.h"
 #include "service/common/strings.h"
 #include "service/common/version.h"
@@ -21,6 +22,7 @@
 #include "service/devices/device_registry.h"
 #include "service/engine/engine.h"
 #include "service/engine/request_journal.h"
+#include "service/hooks/plugin_registry.h"
 #include "service/posd/logging.h"
 #include "service/posd/systemd_notify.h"
 #include "service/store/store.h"
@@ -180,6 +182,17 @@ int RunDaemon(const DaemonOptions& options) {
   spdlog::info("posd {} starting (config {})", kVersion,
                options.config_path.empty() ? "built-in defaults" : Absolute(options.config_path));
 
+  // Plugins are part of the configuration: one that is unknown or badly set
+  // up stops posd here, before anything is opened.
+  absl::StatusOr<hooks::PluginSet> plugins = hooks::LoadPlugins(config->plugins());
+  if (!plugins.ok()) {
+    spdlog::critical("plugins refused: {}", ToStd(plugins.status().message()));
+    return kExitStartFailed;
+  }
+  for (const auto& loaded : plugins->plugins()) {
+    spdlog::info("plugin {} enabled", loaded.plugin->name());
+  }
+
   auto store = store::Store::Open({.path = config->storage().database_path(), .clock = &clock});
   if (!store.ok()) {
     spdlog::critical("database refused: {}", ToStd(store.status().message()));
@@ -227,6 +240,7 @@ int RunDaemon(const DaemonOptions& options) {
   engine::RequestJournal journal(**engine, clock);
   api::OrderService order_service(**engine);
   api::PaymentService payment_service(**engine);
+  api::PluginService plugin_service(*plugins, hooks::PluginRegistry::Global());
   api::EventService event_service((*engine)->broadcaster(), (*engine)->queries(),
                                   (*store)->instance_id());
   api::AdminService admin_service(
@@ -243,7 +257,7 @@ int RunDaemon(const DaemonOptions& options) {
       clock, journal);
 
   std::vector<grpc::Service*> services = {&admin_service, &order_service, &payment_service,
-                                          &event_service};
+                                          &event_service, &plugin_service};
   std::unique_ptr<api::DeviceService> device_service;
   if (device_manager != nullptr) {
     device_service = std::make_unique<api::DeviceService>(
