@@ -435,6 +435,7 @@ void DeviceDriver::SetState(State state, Reason reason, std::string detail) {
   }
   if (changed) {
     spdlog::info("terminal {}: {} ({})", id_, StateName(state), ReasonName(reason));
+    events_.NotifyDevice(Snapshot(/*with_link_stats=*/false));
   }
 }
 

@@ -87,6 +87,11 @@ class DeviceManager final : public engine::DevicePort {
   // thread. Idempotent.
   void Stop();
 
+  // Who hears of every state or reason change (posd publishes them as
+  // DEVICE_CHANGED events). Empty detaches; after that returns, no call is
+  // running. The observer must return at once.
+  void SetDeviceObserver(DeviceObserver observer) { events_.SetDeviceObserver(std::move(observer)); }
+
   // engine::DevicePort.
   void SetEvents(engine::DeviceEvents* events) override { events_.Set(events); }
   absl::Status CheckReady(std::string_view device_id) override;

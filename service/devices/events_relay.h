@@ -1,4 +1,4 @@
-// Holds the engine's DeviceEvents for every driver and keeps
+// Holds the engine's DeviceEvents (and the DEVICE_CHANGED observer) for every driver and keeps
 // DevicePort::SetEvents' promise: once SetEvents(nullptr) returns, no event
 // is being delivered and none will be.
 //
@@ -11,12 +11,27 @@
 #include <functional>
 #include <shared_mutex>
 
+#include "posd/v1/devices.pb.h"
 #include "service/engine/device_port.h"
 
 namespace posd::devices {
 
+// Told about a device whose state or reason changed (for DEVICE_CHANGED
+// events); must return at once.
+using DeviceObserver = std::function<void(const posd::v1::Device& device)>;
+
 class EventsRelay {
  public:
+  // nullptr-equivalent (empty) detaches; after it returns no call is running.
+  void SetDeviceObserver(DeviceObserver observer) {
+    const std::unique_lock lock(mutex_);
+    observer_ = std::move(observer);
+  }
+  void NotifyDevice(const posd::v1::Device& device) {
+    const std::shared_lock lock(mutex_);
+    if (observer_) observer_(device);
+  }
+
   void Set(engine::DeviceEvents* events) {
     const std::unique_lock lock(mutex_);
     events_ = events;
@@ -30,6 +45,7 @@ class EventsRelay {
  private:
   std::shared_mutex mutex_;
   engine::DeviceEvents* events_ = nullptr;  // guarded by mutex_
+  DeviceObserver observer_;                 // guarded by mutex_
 };
 
 }  // namespace posd::devices

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/time_util.h"
 #include "service/api/admin_service.h"
 #include "service/api/api_server.h"
 #include "service/api/device_service.h"
@@ -260,6 +261,18 @@ int RunDaemon(const DaemonOptions& options) {
                                           &event_service, &plugin_service};
   std::unique_ptr<api::DeviceService> device_service;
   if (device_manager != nullptr) {
+    // Device state changes reach every UI as live-only DEVICE_CHANGED events.
+    device_manager->SetDeviceObserver(
+        [&broadcaster = (*engine)->broadcaster(), &clock](const posd::v1::Device& device) {
+          posd::v1::Event event;
+          event.set_kind(posd::v1::EVENT_KIND_DEVICE_CHANGED);
+          *event.mutable_occurred_at() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+              std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  clock.WallNow().time_since_epoch())
+                  .count());
+          *event.mutable_device() = device;
+          broadcaster.PublishLive(std::move(event));
+        });
     device_service = std::make_unique<api::DeviceService>(
         *device_manager, **engine, clock,
         options.config_path.empty() ? "" : Absolute(options.config_path));
@@ -286,6 +299,7 @@ int RunDaemon(const DaemonOptions& options) {
   if (device_service) device_service->StopTracing();
   (*server)->Shutdown(std::chrono::milliseconds(config->server().shutdown_grace_ms()));
   server->reset();
+  if (device_manager != nullptr) device_manager->SetDeviceObserver(nullptr);  // before the broadcaster goes
   (*engine)->Stop();  // finishes queued commands, detaches from the terminals
   engine->reset();
   devices.reset();  // closes the terminal links (before the database closes)
