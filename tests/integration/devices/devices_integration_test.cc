@@ -42,7 +42,7 @@ class DevicesIntegrationTest : public ::testing::Test {
     sim_.emplace(Subprocess::Start({POSD_TERMSIM_BINARY, "--pty", "--link", link_.string(),
                                     "--ledger", ledger_.string(), "--step-ms", "20"},
                                    dir_.File("sim")));
-    ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(link_); }, 20s))
+    ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(link_); }, 45s))
         << sim_->Stderr();
     testing::WritePosdConfig(paths_, "devices:\n  - id: counter-1\n    name: Counter 1\n"
                                      "    serial:\n      port: " +
@@ -74,7 +74,7 @@ class DevicesIntegrationTest : public ::testing::Test {
           return shown.exit_code == 0 && shown.out.find(state) != std::string::npos &&
                  shown.out.find(reason) != std::string::npos;
         },
-        30s);
+        45s);
   }
 
   // Ledger lines (one JSON object per transaction) that name `transaction_id`.
@@ -114,7 +114,7 @@ TEST_F(DevicesIntegrationTest, ASaleRoundTripChargesOnceAndIsTraced) {
                                         "trace", "counter-1", "--duration", "60s"},
                                        dir_.File("trace"));
   // The trace is live once it shows the next heartbeat exchange.
-  ASSERT_TRUE(WaitUntil([&] { return trace.Stdout().find("heartbeat") != std::string::npos; }, 20s))
+  ASSERT_TRUE(WaitUntil([&] { return trace.Stdout().find("heartbeat") != std::string::npos; }, 45s))
       << trace.Stderr();
 
   const CommandResult paid = Posctl({"pay", "--amount", "12.50", "--device", "counter-1"}, 60s);
@@ -133,7 +133,7 @@ TEST_F(DevicesIntegrationTest, ASaleRoundTripChargesOnceAndIsTraced) {
   // The trace shows the round trip: the sale out, progress and result in,
   // frames and acknowledgements with their sequence numbers.
   ASSERT_TRUE(WaitUntil([&] { return trace.Stdout().find("result tx=" + payment) != std::string::npos; },
-                        20s))
+                        45s))
       << trace.Stdout();
   trace.Signal(SIGTERM);
   trace.WaitForExit(10s);
@@ -186,9 +186,9 @@ TEST_F(DevicesIntegrationTest, TraceStreamsEndPromptlyWhenPosdStops) {
   Subprocess second = Subprocess::Start({POSCTL_BINARY, "--address", paths_.address(), "devices",
                                          "trace", "counter-1", "--kinds", "message"},
                                         dir_.File("posd"));
-  ASSERT_TRUE(WaitUntil([&] { return first.Stdout().find("heartbeat") != std::string::npos; }, 20s));
+  ASSERT_TRUE(WaitUntil([&] { return first.Stdout().find("heartbeat") != std::string::npos; }, 45s));
   ASSERT_TRUE(
-      WaitUntil([&] { return second.Stdout().find("heartbeat") != std::string::npos; }, 20s));
+      WaitUntil([&] { return second.Stdout().find("heartbeat") != std::string::npos; }, 45s));
   // One link however many watch: still one handshake.
   EXPECT_THAT(Posctl({"-o", "json", "devices", "show", "counter-1"}).out,
               HasSubstr("\"handshakes\": \"1\""));
@@ -214,7 +214,7 @@ TEST_F(DevicesIntegrationTest, ATerminalIsNotForgottenWhileAPaymentOnItIsInDoubt
       {POSD_TERMSIM_BINARY, "--pty", "--link", link.string(), "--ledger", ledger.string(),
        "--step-ms", "20", "--fault", "crash-after-charge:once"},
       dir_.File("sim2")));
-  ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(link); }, 20s));
+  ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(link); }, 45s));
   const CommandResult added =
       Posctl({"devices", "add", "--id", "back-office", "--port", link.string()});
   ASSERT_EQ(added.exit_code, 0) << added.err;
@@ -253,7 +253,7 @@ TEST_F(DevicesIntegrationTest, ATerminalIsNotForgottenWhileAPaymentOnItIsInDoubt
   EXPECT_THAT(ledger_lines.out, HasSubstr(payment));
   // Settled: now it may go.
   EXPECT_TRUE(WaitUntil([&] { return Posctl({"devices", "remove", "back-office"}).exit_code == 0; },
-                        20s));
+                        45s));
   sim->Signal(SIGTERM);
   sim->WaitForExit(10s);
 }
