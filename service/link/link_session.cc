@@ -185,10 +185,28 @@ void LinkSession::HandleHello(const Frame& frame, TimePoint now) {
     ++stats_.stale_epoch_dropped;  // an old incarnation's HELLO, replayed
     return;
   }
+  const uint32_t addressed_to = frame.header.dst_epoch;
+  const bool addressed_elsewhere = addressed_to != 0 && addressed_to != local_epoch_;
+  if (frame.header.src_epoch == peer_epoch_ && addressed_elsewhere) {
+    // Our own peer is handshaking with an epoch of ours that is not the
+    // current one: it adopted a replayed HELLO of an old session. It may
+    // have retired our current epoch with it, and then nothing we send from
+    // it is heard again; on a line that never repeats frames this cannot
+    // happen. Start over with a new epoch, which it adopts.
+    if (state_ == LinkState::kUp) EndSession(LinkDownReason::kPeerRestarted);
+    local_epoch_ = NewEpoch();
+    peer_epoch_ = 0;
+    ResetSequenceState();
+    SendHello(FrameType::kHello, now);
+    hello_due_ = now + timing_.hello_interval;
+    return;
+  }
   if (frame.header.src_epoch != peer_epoch_) AdoptPeer(frame.header.src_epoch, *params, now);
   // Always answered: our previous HELLO_ACK may have been lost. A HELLO from
-  // the current peer epoch changes nothing else.
-  SendHello(FrameType::kHelloAck, now);
+  // the current peer epoch changes nothing else. A peer that names another
+  // epoch of ours (we restarted since) drops a HELLO_ACK from an epoch it
+  // does not know; a HELLO from us it adopts at once.
+  SendHello(addressed_elsewhere ? FrameType::kHello : FrameType::kHelloAck, now);
 }
 
 void LinkSession::HandleHelloAck(const Frame& frame, TimePoint now) {
@@ -314,6 +332,17 @@ void LinkSession::AdoptPeer(uint32_t epoch, const HelloParams& params, TimePoint
     ResetSequenceState();  // a handshake in progress with an earlier peer
   }
   if (peer_epoch_ != 0) {
+    if (retired_peers_[retired_next_] != 0) {
+      // The memory of retired epochs is full: forgetting one would let a
+      // replay of its HELLO reopen its session, and its old frames (addressed
+      // to our epoch) pass the epoch check again. A new epoch of our own makes
+      // every frame of the sessions we forget stale, so the memory can start
+      // over.
+      local_epoch_ = NewEpoch();
+      retired_peers_.fill(0);
+      retired_next_ = 0;
+      ++stats_.epoch_rotations;
+    }
     retired_peers_[retired_next_] = peer_epoch_;
     retired_next_ = (retired_next_ + 1) % retired_peers_.size();
   }

@@ -166,7 +166,9 @@ class LinkSession {
   HelloParams peer_params_;
   // The last peer epochs replaced by newer ones. A peer never returns to an
   // old epoch, so HELLOs from these are replays and must not reopen a
-  // session whose frames could then be accepted again.
+  // session whose frames could then be accepted again. Retiring a fifth
+  // draws a new local epoch first (AdoptPeer), so an epoch is only forgotten
+  // once no frame of its sessions can match our epoch any more.
   std::array<uint32_t, 4> retired_peers_{};
   size_t retired_next_ = 0;
   uint32_t window_ = 1;         // in use: min of both ends

@@ -58,6 +58,8 @@ struct LinkStats {
   uint64_t messages_oversize_dropped = 0;  // received above our max message size
 
   uint64_t resyncs = 0;  // new peer epoch adopted
+  // Own epoch redrawn because the memory of retired peer epochs was full.
+  uint64_t epoch_rotations = 0;
   uint64_t link_ups = 0;
   uint64_t link_downs = 0;
   std::array<uint64_t, kLinkDownReasonCount> link_downs_by_reason{};

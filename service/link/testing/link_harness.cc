@@ -34,6 +34,7 @@ void AddStats(LinkStats& into, const LinkStats& s) {
   into.messages_rejected += s.messages_rejected;
   into.messages_oversize_dropped += s.messages_oversize_dropped;
   into.resyncs += s.resyncs;
+  into.epoch_rotations += s.epoch_rotations;
   into.link_ups += s.link_ups;
   into.link_downs += s.link_downs;
   for (size_t i = 0; i < kLinkDownReasonCount; ++i) {

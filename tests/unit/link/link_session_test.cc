@@ -494,6 +494,60 @@ TEST_F(LinkSessionTest, StaleDataFromOldPeerSessionIsNotDelivered) {
   EXPECT_EQ(b_.session->stats().stale_epoch_dropped, 1u);
 }
 
+// A path that repeats buffered data replays a HELLO and a DATA frame of a
+// session more peer restarts ago than an end remembers retired epochs. The
+// end drew a new epoch of its own when its memory filled, so the old DATA
+// (addressed to the old epoch) is stale even though the old HELLO is no
+// longer recognised: the message is not delivered a second time.
+TEST_F(LinkSessionTest, ReplayOfASessionOlderThanTheRetiredMemoryIsNotDelivered) {
+  Start();
+  const std::vector<uint8_t> old_hello = [&] {
+    a_.session->Restart(now_);  // A announces a fresh epoch: its HELLO is kept
+    a_.Collect();
+    std::vector<uint8_t> hello = a_.outbox;
+    Exchange();
+    return hello;
+  }();
+  ASSERT_EQ(b_.session->state(), LinkState::kUp);
+  ASSERT_THAT(a_.session->Send(Bytes(20, 9), now_), IsOk());
+  a_.Collect();
+  const std::vector<uint8_t> old_data = a_.outbox;
+  Exchange();
+  ASSERT_THAT(b_.delivered, SizeIs(1));
+  const uint32_t b_epoch = b_.session->local_epoch();
+  for (int restart = 0; restart < 6; ++restart) {
+    a_.session->Restart(now_);
+    a_.Collect();
+    Exchange();
+    ASSERT_EQ(b_.session->state(), LinkState::kUp) << restart;
+  }
+  EXPECT_NE(b_.session->local_epoch(), b_epoch);
+  EXPECT_GE(b_.session->stats().epoch_rotations, 1u);
+  a_.outbox.clear();
+  std::vector<uint8_t> replay = old_hello;
+  replay.insert(replay.end(), old_data.begin(), old_data.end());
+  now_ += 1ms;
+  b_.session->OnBytesReceived(replay, now_);
+  b_.Collect();
+  EXPECT_THAT(b_.delivered, SizeIs(1));
+  // The real peer is still there: whatever the replay disturbed, the two
+  // ends find each other again and carry new messages once.
+  const auto both_up = [&] {
+    return a_.session->state() == LinkState::kUp && b_.session->state() == LinkState::kUp;
+  };
+  for (int i = 0; i < 100 && !both_up(); ++i) {
+    Exchange();
+    if (auto d = a_.session->NextDeadline()) AdvanceTo(a_, *d);
+    if (auto d = b_.session->NextDeadline()) AdvanceTo(b_, *d);
+  }
+  Exchange();
+  ASSERT_TRUE(both_up());
+  ASSERT_THAT(a_.session->Send(Bytes(30, 3), now_), IsOk());
+  a_.Collect();
+  Exchange();
+  EXPECT_THAT(b_.delivered, ElementsAre(Bytes(20, 9), Bytes(30, 3)));
+}
+
 TEST_F(LinkSessionTest, LocalRestart) {
   Start();
   const uint32_t old_epoch = a_.session->local_epoch();
