@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/common/status_macros.h"
-#include "service/store/absl_view.h"
+#include "service/common/strings.h"
 #include "service/store/sqlite_status.h"
 
 namespace posd::store {
@@ -74,7 +74,7 @@ absl::Status Database::Execute(std::string_view sql) {
     const char* tail = nullptr;
     const int rc = sqlite3_prepare_v2(db_, begin, static_cast<int>(end - begin), &stmt, &tail);
     if (rc != SQLITE_OK) {
-      return Error(rc, absl::StrCat("preparing \"", AbslView(std::string_view(begin, end - begin).substr(0, 80)),
+      return Error(rc, absl::StrCat("preparing \"", ToAbsl(std::string_view(begin, end - begin).substr(0, 80)),
                                     "\""));
     }
     if (stmt == nullptr) break;  // only whitespace or comments were left
@@ -90,15 +90,15 @@ absl::StatusOr<Statement> Database::Prepare(std::string_view sql) {
   const char* tail = nullptr;
   const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, &tail);
   if (rc != SQLITE_OK) {
-    return Error(rc, absl::StrCat("preparing \"", AbslView(sql.substr(0, 80)), "\""));
+    return Error(rc, absl::StrCat("preparing \"", ToAbsl(sql.substr(0, 80)), "\""));
   }
   if (stmt == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("no SQL statement in \"", AbslView(sql), "\""));
+    return absl::InvalidArgumentError(absl::StrCat("no SQL statement in \"", ToAbsl(sql), "\""));
   }
   Statement statement(this, stmt);
   if (!OnlyWhitespaceOrComments(db_, tail, sql.data() + sql.size())) {
     return absl::InvalidArgumentError(
-        absl::StrCat("more than one SQL statement in \"", AbslView(sql.substr(0, 80)),
+        absl::StrCat("more than one SQL statement in \"", ToAbsl(sql.substr(0, 80)),
                      "\"; use Database::Execute for scripts"));
   }
   return statement;
@@ -107,14 +107,14 @@ absl::StatusOr<Statement> Database::Prepare(std::string_view sql) {
 absl::StatusOr<int64_t> Database::QueryInt64(std::string_view sql) {
   POSD_ASSIGN_OR_RETURN(Statement statement, Prepare(sql));
   POSD_ASSIGN_OR_RETURN(const bool has_row, statement.Step());
-  if (!has_row) return absl::NotFoundError(absl::StrCat("no row from \"", AbslView(sql), "\""));
+  if (!has_row) return absl::NotFoundError(absl::StrCat("no row from \"", ToAbsl(sql), "\""));
   return statement.ColumnInt64(0);
 }
 
 absl::StatusOr<std::string> Database::QueryText(std::string_view sql) {
   POSD_ASSIGN_OR_RETURN(Statement statement, Prepare(sql));
   POSD_ASSIGN_OR_RETURN(const bool has_row, statement.Step());
-  if (!has_row) return absl::NotFoundError(absl::StrCat("no row from \"", AbslView(sql), "\""));
+  if (!has_row) return absl::NotFoundError(absl::StrCat("no row from \"", ToAbsl(sql), "\""));
   return std::string(statement.ColumnText(0));
 }
 

@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/common/status_macros.h"
-#include "service/store/absl_view.h"
+#include "service/common/strings.h"
 #include "service/store/database.h"
 #include "service/store/transaction.h"
 
@@ -260,7 +260,7 @@ absl::Status Migrate(Database& db, std::span<const Migration> migrations) {
     if (!status.ok()) {
       return absl::Status(status.code(),
                           absl::StrCat("migration to schema version ", migration.version, " (",
-                                       AbslView(migration.name), ") failed, database left at version ",
+                                       ToAbsl(migration.name), ") failed, database left at version ",
                                        current, ": ", status.message()));
     }
   }

@@ -7,7 +7,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
-#include "service/store/absl_view.h"
+#include "service/common/strings.h"
 
 namespace posd::store {
 namespace {
@@ -164,8 +164,8 @@ absl::Status SqliteStatus(int extended_rc, int system_errno, std::string_view pa
   if (system_errno != 0) {
     absl::StrAppend(&detail, ", errno ", system_errno, ": ", std::error_code(system_errno, std::generic_category()).message());
   }
-  return absl::Status(code, absl::StrCat(AbslView(Headline(code, extended_rc & 0xff, system_errno)), ": ",
-                                         AbslView(path), ": ", AbslView(what), ": ", AbslView(sqlite_message), " (", detail,
+  return absl::Status(code, absl::StrCat(ToAbsl(Headline(code, extended_rc & 0xff, system_errno)), ": ",
+                                         ToAbsl(path), ": ", ToAbsl(what), ": ", ToAbsl(sqlite_message), " (", detail,
                                          ")"));
 }
 

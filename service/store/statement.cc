@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "service/store/absl_view.h"
+#include "service/common/strings.h"
 #include "service/store/database.h"
 
 namespace posd::store {
@@ -33,7 +33,7 @@ Statement::~Statement() { sqlite3_finalize(stmt_); }
 
 absl::Status Statement::CheckBind(int rc, int index) {
   if (rc == SQLITE_OK) return absl::OkStatus();
-  return db_->Error(rc, absl::StrCat("binding parameter ", index, " of \"", AbslView(sql().substr(0, 80)),
+  return db_->Error(rc, absl::StrCat("binding parameter ", index, " of \"", ToAbsl(sql().substr(0, 80)),
                                      "\" (", parameter_count(), " parameters)"));
 }
 
@@ -42,7 +42,7 @@ absl::StatusOr<int> Statement::IndexOf(std::string_view name) const {
   const int index = sqlite3_bind_parameter_index(stmt_, std::string(name).c_str());
   if (index == 0) {
     return absl::NotFoundError(
-        absl::StrCat("no parameter named \"", AbslView(name), "\" in \"", AbslView(sql().substr(0, 80)), "\""));
+        absl::StrCat("no parameter named \"", ToAbsl(name), "\" in \"", ToAbsl(sql().substr(0, 80)), "\""));
   }
   return index;
 }
@@ -104,7 +104,7 @@ absl::StatusOr<bool> Statement::Step() {
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  return db_->Error(rc, absl::StrCat("executing \"", AbslView(sql().substr(0, 80)), "\""));
+  return db_->Error(rc, absl::StrCat("executing \"", ToAbsl(sql().substr(0, 80)), "\""));
 }
 
 absl::Status Statement::Run() {

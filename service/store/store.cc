@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "service/common/status_macros.h"
-#include "service/store/absl_view.h"
+#include "service/common/strings.h"
 #include "service/store/transaction.h"
 
 namespace posd::store {
@@ -107,7 +107,7 @@ absl::Status QuickCheck(Database& db) {
     if (!has_row) break;
     const std::string_view line = check.ColumnText(0);
     if (line == "ok") return absl::OkStatus();
-    absl::StrAppend(&problems, problems.empty() ? "" : "; ", AbslView(line));
+    absl::StrAppend(&problems, problems.empty() ? "" : "; ", ToAbsl(line));
   }
   return absl::DataLossError(absl::StrCat("database ", db.path(),
                                           " failed its integrity check (", problems,
