@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 #include "service/common/strings.h"
 #include "service/common/status_macros.h"
 #include "service/config/log_level.h"
@@ -127,6 +129,53 @@ absl::Status ValidateDevices(Config& config) {
   return absl::OkStatus();
 }
 
+// Default and bounds of each key under `terminals:`; the defaults are the
+// protocol's (docs/protocol.md, "Timeouts"), so a config without the section
+// behaves exactly as posd always did.
+struct TerminalTimerRule {
+  std::string_view key;
+  uint32_t default_value;
+  uint32_t min;
+  uint32_t max;
+};
+constexpr TerminalTimerRule kTerminalTimerRules[] = {
+    {"heartbeat_interval_ms", 2000, 100, 60000},
+    {"heartbeat_max_missed", 3, 1, 100},
+    {"accept_timeout_ms", 5000, 100, 60000},
+    {"transaction_timeout_ms", 120000, 1000, 900000},
+    {"status_query_timeout_ms", 5000, 100, 60000},
+    {"status_query_retry_ms", 10000, 100, 300000},
+    {"handshake_timeout_ms", 5000, 100, 60000},
+    {"handshake_retry_initial_ms", 1000, 100, 300000},
+    {"handshake_retry_max_ms", 30000, 100, 300000},
+    {"port_reopen_max_ms", 5000, 200, 300000},
+};
+
+absl::Status ValidateTerminals(v1::Terminals& terminals) {
+  const google::protobuf::Reflection& reflection = *terminals.GetReflection();
+  for (const TerminalTimerRule& rule : kTerminalTimerRules) {
+    const google::protobuf::FieldDescriptor* field =
+        terminals.GetDescriptor()->FindFieldByName(std::string(rule.key));
+    const std::string key = StrCat("terminals.", rule.key);
+    if (field == nullptr) return absl::InternalError(StrCat(key, ": not in the schema"));
+    if (!reflection.HasField(terminals, field)) {
+      reflection.SetUInt32(&terminals, field, rule.default_value);
+    }
+    const uint32_t value = reflection.GetUInt32(terminals, field);
+    if (value < rule.min || value > rule.max) {
+      return KeyError(key, StrCat(value, " is outside ", rule.min, " to ", rule.max,
+                                  " (default ", rule.default_value, ")"));
+    }
+  }
+  if (terminals.handshake_retry_max_ms() < terminals.handshake_retry_initial_ms()) {
+    return KeyError("terminals.handshake_retry_max_ms",
+                    StrCat(terminals.handshake_retry_max_ms(),
+                           " is below terminals.handshake_retry_initial_ms (",
+                           terminals.handshake_retry_initial_ms(), ")"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<unsigned> ParseSocketMode(std::string_view text) {
@@ -186,6 +235,7 @@ absl::Status ValidateAndApplyDefaults(Config& config) {
   }
 
   POSD_RETURN_IF_ERROR(ValidateDevices(config));
+  POSD_RETURN_IF_ERROR(ValidateTerminals(*config.mutable_terminals()));
 
   v1::Logging& logging = *config.mutable_logging();
   if (!logging.has_level()) logging.set_level("info");
@@ -199,7 +249,12 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, std::string_view sourc
   Config config;
   POSD_RETURN_IF_ERROR(ParseYamlIntoMessage(text, source_name, config));
   if (absl::Status status = ValidateAndApplyDefaults(config); !status.ok()) {
-    return absl::InvalidArgumentError(StrCat(source_name, ": ", status.message()));
+    // "KEY.PATH: problem": add the line the key is on, as the parser does,
+    // so the operator is pointed at it (a key left to its default has none).
+    const std::string message(ToStd(status.message()));
+    const std::optional<int> line = FindKeyLine(text, message.substr(0, message.find(": ")));
+    return absl::InvalidArgumentError(
+        StrCat(source_name, line ? StrCat(":", *line) : std::string(), ": ", message));
   }
   return config;
 }

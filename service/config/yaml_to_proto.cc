@@ -1,8 +1,11 @@
 #include "service/config/yaml_to_proto.h"
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "service/common/strings.h"
@@ -284,6 +287,44 @@ absl::Status ParseYamlIntoMessage(std::string_view text, std::string_view source
   } catch (const YAML::Exception& error) {
     return absl::InvalidArgumentError(
         StrCat(source_name, ":", error.mark.line + 1, ": ", error.msg));
+  }
+}
+
+std::optional<int> FindKeyLine(std::string_view text, std::string_view key_path) {
+  if (key_path.empty()) return std::nullopt;
+  try {
+    const YAML::Node root = YAML::Load(std::string(text));
+    std::vector<YAML::Node> path = {root};  // yaml-cpp nodes rebind on assignment
+    std::size_t at = 0;
+    while (at < key_path.size()) {
+      const YAML::Node& node = path.back();
+      if (key_path[at] == '[') {
+        const std::size_t close = key_path.find(']', at);
+        if (close == std::string_view::npos || !node.IsSequence()) return std::nullopt;
+        std::size_t index = 0;
+        const auto [end, error] =
+            std::from_chars(key_path.data() + at + 1, key_path.data() + close, index);
+        if (error != std::errc() || end != key_path.data() + close || index >= node.size()) {
+          return std::nullopt;
+        }
+        path.push_back(node[index]);
+        at = close + 1;
+      } else {
+        if (key_path[at] == '.') ++at;
+        const std::size_t end = std::min(key_path.find_first_of(".[", at), key_path.size());
+        if (!node.IsMap()) return std::nullopt;
+        const std::string key(key_path.substr(at, end - at));
+        const YAML::Node child = node[key];
+        if (!child.IsDefined()) return std::nullopt;
+        path.push_back(child);
+        at = end;
+      }
+    }
+    const YAML::Mark mark = path.back().Mark();
+    if (mark.is_null()) return std::nullopt;
+    return mark.line + 1;
+  } catch (const YAML::Exception&) {
+    return std::nullopt;
   }
 }
 

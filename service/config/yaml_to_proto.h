@@ -3,6 +3,7 @@
 // key path and the line, so an operator can find the mistake at once.
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -16,5 +17,10 @@ namespace posd::config {
 // "SOURCE:LINE: KEY.PATH: problem" on the first problem.
 absl::Status ParseYamlIntoMessage(std::string_view text, std::string_view source_name,
                                   google::protobuf::Message& message);
+
+// The line (from 1) of the value at `key_path` in `text`, the path written
+// as in error messages ("devices[1].serial.baud"); nullopt when the document
+// does not have that key (a default applies) or cannot be read.
+std::optional<int> FindKeyLine(std::string_view text, std::string_view key_path);
 
 }  // namespace posd::config

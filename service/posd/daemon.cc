@@ -133,6 +133,21 @@ absl::StatusOr<std::vector<devices::DeviceRecord>> ConfiguredDevices(const confi
   return records;
 }
 
+// The `terminals:` timers (validated and defaulted by the config loader).
+void ApplyTerminalTimers(const config::v1::Terminals& t, devices::DeviceManagerOptions& options) {
+  using std::chrono::milliseconds;
+  options.channel.heartbeat_interval = milliseconds(t.heartbeat_interval_ms());
+  options.channel.heartbeat_max_missed = t.heartbeat_max_missed();
+  options.channel.accept_timeout = milliseconds(t.accept_timeout_ms());
+  options.channel.transaction_timeout = milliseconds(t.transaction_timeout_ms());
+  options.channel.query_timeout = milliseconds(t.status_query_timeout_ms());
+  options.channel.query_retry_interval = milliseconds(t.status_query_retry_ms());
+  options.channel.handshake_timeout = milliseconds(t.handshake_timeout_ms());
+  options.channel.handshake_backoff_initial = milliseconds(t.handshake_retry_initial_ms());
+  options.channel.handshake_backoff_max = milliseconds(t.handshake_retry_max_ms());
+  options.link.reopen_max = milliseconds(t.port_reopen_max_ms());
+}
+
 // Registers the configuration's devices (before the engine owns the write
 // connection, so in a transaction of their own) and starts a driver for
 // every registered device.
@@ -148,6 +163,7 @@ absl::StatusOr<std::unique_ptr<devices::DeviceManager>> StartDevices(const confi
   if (!records.ok()) return records.status();
   devices::DeviceManagerOptions options;
   options.clock = &clock;
+  ApplyTerminalTimers(config.terminals(), options);
   auto manager = devices::DeviceManager::Create(options);
   if (!manager.ok()) return manager.status();
   for (const auto& record : *records) {

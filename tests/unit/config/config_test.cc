@@ -222,6 +222,115 @@ TEST(ConfigTest, BadDevicesAreNamedWithTheirKey) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("speed")));
 }
 
+TEST(ConfigTest, TerminalTimersDefaultToTheProtocols) {
+  auto config = ParseConfig("", "c.yaml");
+  ASSERT_THAT(config, IsOk());
+  const v1::Terminals& terminals = config->terminals();
+  EXPECT_EQ(terminals.heartbeat_interval_ms(), 2000u);
+  EXPECT_EQ(terminals.heartbeat_max_missed(), 3u);
+  EXPECT_EQ(terminals.accept_timeout_ms(), 5000u);
+  EXPECT_EQ(terminals.transaction_timeout_ms(), 120000u);
+  EXPECT_EQ(terminals.status_query_timeout_ms(), 5000u);
+  EXPECT_EQ(terminals.status_query_retry_ms(), 10000u);
+  EXPECT_EQ(terminals.handshake_timeout_ms(), 5000u);
+  EXPECT_EQ(terminals.handshake_retry_initial_ms(), 1000u);
+  EXPECT_EQ(terminals.handshake_retry_max_ms(), 30000u);
+  EXPECT_EQ(terminals.port_reopen_max_ms(), 5000u);
+}
+
+TEST(ConfigTest, TerminalTimersAreRead) {
+  auto config = ParseConfig(R"(terminals:
+  heartbeat_interval_ms: 300
+  heartbeat_max_missed: 5
+  accept_timeout_ms: 2000
+  transaction_timeout_ms: 3000
+  status_query_timeout_ms: 1000
+  status_query_retry_ms: 500
+  handshake_timeout_ms: 2000
+  handshake_retry_initial_ms: 200
+  handshake_retry_max_ms: 1000
+  port_reopen_max_ms: 500
+)",
+                            "c.yaml");
+  ASSERT_THAT(config, IsOk());
+  const v1::Terminals& terminals = config->terminals();
+  EXPECT_EQ(terminals.heartbeat_interval_ms(), 300u);
+  EXPECT_EQ(terminals.heartbeat_max_missed(), 5u);
+  EXPECT_EQ(terminals.accept_timeout_ms(), 2000u);
+  EXPECT_EQ(terminals.transaction_timeout_ms(), 3000u);
+  EXPECT_EQ(terminals.status_query_timeout_ms(), 1000u);
+  EXPECT_EQ(terminals.status_query_retry_ms(), 500u);
+  EXPECT_EQ(terminals.handshake_timeout_ms(), 2000u);
+  EXPECT_EQ(terminals.handshake_retry_initial_ms(), 200u);
+  EXPECT_EQ(terminals.handshake_retry_max_ms(), 1000u);
+  EXPECT_EQ(terminals.port_reopen_max_ms(), 500u);
+  // Keys left out keep their defaults.
+  auto partial = ParseConfig("terminals:\n  transaction_timeout_ms: 5000\n", "c.yaml");
+  ASSERT_THAT(partial, IsOk());
+  EXPECT_EQ(partial->terminals().transaction_timeout_ms(), 5000u);
+  EXPECT_EQ(partial->terminals().heartbeat_interval_ms(), 2000u);
+}
+
+TEST(ConfigTest, BadTerminalTimersAreNamedWithFileLineAndKey) {
+  EXPECT_THAT(ParseConfig("logging: {level: info}\nterminals:\n  heartbeat_interval_ms: 0\n",
+                          "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("c.yaml:3: terminals.heartbeat_interval_ms: 0 is outside 100 to "
+                                 "60000 (default 2000)")));
+  EXPECT_THAT(ParseConfig("terminals:\n  transaction_timeout_ms: 86400000\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("c.yaml:2: terminals.transaction_timeout_ms: 86400000 is outside")));
+  EXPECT_THAT(ParseConfig("terminals:\n  heartbeat_max_missed: 0\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("c.yaml:2: terminals.heartbeat_max_missed: 0 is outside 1 to 100")));
+  EXPECT_THAT(ParseConfig("terminals:\n  port_reopen_max_ms: 50\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("terminals.port_reopen_max_ms: 50 is outside 200")));
+  EXPECT_THAT(ParseConfig("terminals:\n  handshake_retry_initial_ms: 5000\n"
+                          "  handshake_retry_max_ms: 2000\n",
+                          "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("c.yaml:3: terminals.handshake_retry_max_ms: 2000 is below "
+                                 "terminals.handshake_retry_initial_ms (5000)")));
+  // The initial wait alone above the default maximum: the maximum is the
+  // default, so the message has no line to point at but still names the key.
+  EXPECT_THAT(ParseConfig("terminals:\n  handshake_retry_initial_ms: 40000\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("c.yaml: terminals.handshake_retry_max_ms: 30000 is below")));
+  EXPECT_THAT(ParseConfig("terminals:\n  heartbeat_interval_ms: -5\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("c.yaml:2: terminals.heartbeat_interval_ms")));
+  EXPECT_THAT(ParseConfig("terminals:\n  heartbeat_ms: 500\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("c.yaml:2: terminals.heartbeat_ms: unknown key")));
+}
+
+TEST(ConfigTest, ValidationErrorsPointAtTheLineOfTheKey) {
+  EXPECT_THAT(ParseConfig("storage:\n  database_path: x.db\nserver:\n  shutdown_grace_ms: 600000\n",
+                          "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("c.yaml:4: server.shutdown_grace_ms: 600000 is above")));
+  EXPECT_THAT(ParseConfig("devices:\n  - id: a\n    serial: {port: /dev/ttyS0}\n"
+                          "  - id: b\n    serial:\n      port: /dev/ttyS1\n      baud: 12345\n",
+                          "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("c.yaml:7: devices[1].serial.baud: 12345")));
+}
+
+TEST(ConfigTest, TheShippedExampleAndDemoConfigurationsLoad) {
+  // The example documents every key with its default: it must say what an
+  // empty file means.
+  auto example = LoadConfigFile(POSD_DEPLOY_DIR "/posd.example.yaml");
+  ASSERT_THAT(example, IsOk());
+  auto defaults = ParseConfig("", "(defaults)");
+  ASSERT_THAT(defaults, IsOk());
+  EXPECT_EQ(example->DebugString(), defaults->DebugString());
+  auto demo = LoadConfigFile(POSD_DEPLOY_DIR "/demo.yaml");
+  ASSERT_THAT(demo, IsOk());
+  ASSERT_EQ(demo->devices_size(), 1);
+  EXPECT_EQ(demo->devices(0).id(), "counter-1");
+}
+
 TEST(ConfigTest, SyntaxErrorsGiveTheLine) {
   EXPECT_THAT(ParseConfig("server:\n  unix_socket: [\n", "c.yaml"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not valid YAML")));
