@@ -143,7 +143,7 @@ ResultLedger::~ResultLedger() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-absl::StatusOr<std::vector<ledger::LedgerTransaction>> ResultLedger::ReadTransactions(
+absl::StatusOr<std::vector<ledger::LedgerRecord>> ResultLedger::ReadRecords(
     const std::filesystem::path& path) {
   const std::string name = path.string();
   int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
@@ -153,9 +153,16 @@ absl::StatusOr<std::vector<ledger::LedgerTransaction>> ResultLedger::ReadTransac
   if (!data.ok()) return data.status();
   absl::StatusOr<Replay> replay = Parse(*data, name);
   if (!replay.ok()) return replay.status();
+  return std::move(replay->records);
+}
+
+absl::StatusOr<std::vector<ledger::LedgerTransaction>> ResultLedger::ReadTransactions(
+    const std::filesystem::path& path) {
+  absl::StatusOr<std::vector<ledger::LedgerRecord>> records = ReadRecords(path);
+  if (!records.ok()) return records.status();
   FakeClock unused;
   ResultLedger view(path, -1, unused);
-  for (const ledger::LedgerRecord& record : replay->records) view.Apply(record);
+  for (const ledger::LedgerRecord& record : *records) view.Apply(record);
   std::vector<ledger::LedgerTransaction> out;
   for (const std::string& id : view.order_) out.push_back(view.by_id_.at(id));
   return out;

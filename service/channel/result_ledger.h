@@ -49,6 +49,13 @@ class ResultLedger {
   static absl::StatusOr<std::vector<ledger::LedgerTransaction>> ReadTransactions(
       const std::filesystem::path& path);
 
+  // Every record as written, in file order (a torn tail dropped), without
+  // opening the ledger for writing. ReadTransactions keeps only the first
+  // Started and Finished per transaction; these are what a check counts to
+  // prove that no transaction was recorded, or charged, twice.
+  static absl::StatusOr<std::vector<ledger::LedgerRecord>> ReadRecords(
+      const std::filesystem::path& path);
+
   // The transaction, or nullptr if the ledger has never seen it.
   const ledger::LedgerTransaction* Find(std::string_view transaction_id) const;
 

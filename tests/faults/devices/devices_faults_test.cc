@@ -10,9 +10,6 @@
 // reached the engine's port exactly once and agrees with the ledger, and the
 // device's state and reason say what happened.
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <map>
@@ -20,11 +17,11 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "service/channel/result_ledger.h"
 #include "service/devices/device_manager.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/termsim.h"
 
 namespace posd::devices {
 namespace {
@@ -76,25 +73,6 @@ class RecordingEvents final : public engine::DeviceEvents {
   int ready_ = 0;
 };
 
-// Sends one line to the simulator's control socket; its one-line answer.
-std::string Control(const std::filesystem::path& socket_path, const std::string& line) {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::snprintf(address.sun_path, sizeof(address.sun_path), "%s", socket_path.c_str());
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    ::close(fd);
-    return "ERR connect";
-  }
-  const std::string request = line + "\n";
-  (void)!::write(fd, request.data(), request.size());
-  std::string answer;
-  char c;
-  while (::read(fd, &c, 1) == 1 && c != '\n') answer.push_back(c);
-  ::close(fd);
-  return answer;
-}
-
 class DeviceFaultsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -124,19 +102,12 @@ class DeviceFaultsTest : public ::testing::Test {
   }
 
   void StartSimulator(const std::vector<std::string>& faults = {}) {
-    std::vector<std::string> argv = {POSD_TERMSIM_BINARY, "--pty",     "--link",
-                                     link_.string(),     "--ledger",  ledger_.string(),
-                                     "--control",        control_.string(), "--step-ms",
-                                     "20",               "--power-off-ms", "300"};
-    for (const auto& fault : faults) {
-      argv.push_back("--fault");
-      argv.push_back(fault);
-    }
+    const testing::TermsimOptions options{
+        .link = link_, .ledger = ledger_, .control = control_, .faults = faults};
     const auto logs = dir_.File("sim" + std::to_string(++sim_runs_));
     std::filesystem::create_directories(logs);
-    sim_.emplace(Subprocess::Start(argv, logs));
-    ASSERT_TRUE(WaitUntil([&] { return std::filesystem::exists(control_); }, 20s))
-        << sim_->Stderr();
+    sim_.emplace(testing::StartTermsim(POSD_TERMSIM_BINARY, options, logs));
+    ASSERT_TRUE(sim_->Running()) << sim_->Stderr();
   }
 
   void StopSimulator() {
@@ -172,21 +143,21 @@ class DeviceFaultsTest : public ::testing::Test {
     return WaitUntil([&] { return !events_.Outcomes(id).empty(); }, timeout);
   }
 
-  // The ledger's word on each id: at most one transaction per id, and the
-  // engine heard exactly one outcome that agrees with it.
+  // The ledger's word on each id, counted record by record: at most one
+  // transaction and one charge per id, and the engine heard exactly one
+  // outcome that agrees with it.
   void ExpectChargedAtMostOnceAndKnown(const std::vector<std::string>& ids) {
-    auto transactions = channel::ResultLedger::ReadTransactions(ledger_);
-    ASSERT_THAT(transactions.status(), IsOk());
+    auto tallies = testing::ReadLedgerTallies(ledger_);
+    ASSERT_THAT(tallies.status(), IsOk());
     for (const std::string& id : ids) {
-      int in_ledger = 0;
-      std::string ledger_outcome = "NOT_FOUND";
-      for (const auto& t : *transactions) {
-        if (t.request().transaction_id() != id) continue;
-        ++in_ledger;
-        ledger_outcome = t.result().outcome() == link::v1::OUTCOME_APPROVED ? "APPROVED"
-                                                                             : "NOT_APPROVED";
-      }
-      EXPECT_LE(in_ledger, 1) << id << " charged more than once";
+      const auto found = tallies->find(id);
+      const testing::LedgerTally tally =
+          found == tallies->end() ? testing::LedgerTally{} : found->second;
+      EXPECT_LE(tally.started, 1) << id << " started more than once";
+      EXPECT_LE(tally.approved, 1) << id << " charged more than once";
+      const std::string ledger_outcome = tally.finished == 0   ? "NOT_FOUND"
+                                         : tally.approved == 1 ? "APPROVED"
+                                                               : "NOT_APPROVED";
       const auto heard = events_.Outcomes(id);
       ASSERT_EQ(heard.size(), 1u) << id << ": the engine must learn its outcome exactly once";
       EXPECT_EQ(heard[0], ledger_outcome) << id;
@@ -272,10 +243,10 @@ TEST_F(DeviceFaultsTest, GarbageOnTheLineIsSkippedAndNothingIsLost) {
   ASSERT_TRUE(WaitForState(posd::v1::DEVICE_STATE_READY));
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) {
-    EXPECT_THAT(Control(control_, "garbage 300"), ::testing::StartsWith("OK"));
+    EXPECT_THAT(testing::TermsimControl(control_, "garbage 300"), ::testing::StartsWith("OK"));
     ids.push_back("pay-noise-" + std::to_string(i));
     ASSERT_THAT(Sale(ids.back(), 1000 + i), IsOk());
-    EXPECT_THAT(Control(control_, "garbage 300"), ::testing::StartsWith("OK"));
+    EXPECT_THAT(testing::TermsimControl(control_, "garbage 300"), ::testing::StartsWith("OK"));
     ASSERT_TRUE(WaitForOutcome(ids.back())) << Device().DebugString();
   }
   ExpectChargedAtMostOnceAndKnown(ids);
@@ -293,7 +264,8 @@ TEST_F(DeviceFaultsTest, UnansweredHeartbeatsAreReportedAndRecovered) {
   StartSimulator();
   AddDevice();
   ASSERT_TRUE(WaitForState(posd::v1::DEVICE_STATE_READY));
-  EXPECT_THAT(Control(control_, "fault no-heartbeat always"), ::testing::StartsWith("OK"));
+  EXPECT_THAT(testing::TermsimControl(control_, "fault no-heartbeat always"),
+              ::testing::StartsWith("OK"));
   // Lost, reset and reconnected, again and again while the fault lasts;
   // each loss is counted under its reason.
   ASSERT_TRUE(WaitUntil(
@@ -312,7 +284,8 @@ TEST_F(DeviceFaultsTest, UnansweredHeartbeatsAreReportedAndRecovered) {
     return e.type() == "TIMEOUT" && e.error().find("heartbeats") != std::string::npos;
   }));
   EXPECT_GE(Device().link_stats().heartbeats_missed(), 3u);
-  EXPECT_THAT(Control(control_, "fault no-heartbeat off"), ::testing::StartsWith("OK"));
+  EXPECT_THAT(testing::TermsimControl(control_, "fault no-heartbeat off"),
+              ::testing::StartsWith("OK"));
   ASSERT_TRUE(WaitForState(posd::v1::DEVICE_STATE_READY));
   ASSERT_THAT(Sale("pay-after-silence"), IsOk());
   ASSERT_TRUE(WaitForOutcome("pay-after-silence"));

@@ -1,0 +1,89 @@
+#include "tests/support/termsim.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "service/channel/result_ledger.h"
+
+namespace posd::testing {
+
+Subprocess StartTermsim(const std::string& binary, const TermsimOptions& options,
+                        const std::filesystem::path& log_dir, std::chrono::milliseconds timeout) {
+  std::vector<std::string> argv = {binary,
+                                   "--pty",
+                                   "--link",
+                                   options.link.string(),
+                                   "--ledger",
+                                   options.ledger.string(),
+                                   "--step-ms",
+                                   std::to_string(options.step_ms),
+                                   "--power-off-ms",
+                                   std::to_string(options.power_off_ms),
+                                   "--slow-ms",
+                                   std::to_string(options.slow_ms)};
+  if (!options.control.empty()) {
+    argv.push_back("--control");
+    argv.push_back(options.control.string());
+  }
+  for (const auto& fault : options.faults) {
+    argv.push_back("--fault");
+    argv.push_back(fault);
+  }
+  std::error_code ignored;
+  std::filesystem::remove(options.link, ignored);
+  if (!options.control.empty()) std::filesystem::remove(options.control, ignored);
+  Subprocess sim = Subprocess::Start(argv, log_dir);
+  WaitUntil(
+      [&] {
+        return !sim.Running() ||
+               (std::filesystem::exists(options.link) &&
+                (options.control.empty() || std::filesystem::exists(options.control)));
+      },
+      timeout);
+  return sim;
+}
+
+std::string TermsimControl(const std::filesystem::path& socket, std::string_view command) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return "ERR socket";
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::snprintf(address.sun_path, sizeof(address.sun_path), "%s", socket.c_str());
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    ::close(fd);
+    return "ERR connect";
+  }
+  const std::string request = std::string(command) + "\n";
+  if (::write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
+    ::close(fd);
+    return "ERR write";
+  }
+  std::string answer;
+  char c;
+  while (::read(fd, &c, 1) == 1 && c != '\n') answer.push_back(c);
+  ::close(fd);
+  return answer;
+}
+
+absl::StatusOr<std::map<std::string, LedgerTally>> ReadLedgerTallies(
+    const std::filesystem::path& path) {
+  auto records = channel::ResultLedger::ReadRecords(path);
+  if (!records.ok()) return records.status();
+  std::map<std::string, LedgerTally> tallies;
+  for (const auto& record : *records) {
+    if (record.has_started()) {
+      ++tallies[record.started().transaction_id()].started;
+    } else if (record.has_finished()) {
+      const auto& result = record.finished().result();
+      LedgerTally& tally = tallies[result.transaction_id()];
+      if (tally.finished++ == 0) tally.outcome = link::v1::Outcome_Name(result.outcome());
+      if (result.outcome() == link::v1::OUTCOME_APPROVED) ++tally.approved;
+    }
+  }
+  return tallies;
+}
+
+}  // namespace posd::testing
