@@ -181,8 +181,18 @@ absl::StatusOr<std::unique_ptr<transport::ByteStream>> DeviceDriver::Open() {
 }
 
 void DeviceDriver::OnTransportDown(channel::TransportDownReason reason, std::string_view detail) {
-  last_transport_down_ = ReasonForTransportDown(reason);
+  // A reset posd made itself says why in `detail` (the channel's words:
+  // heartbeats unanswered, no HelloAck, ...); "link down" would hide that.
+  last_transport_down_ = reason == channel::TransportDownReason::kLocalReset
+                             ? ReasonForChannelLoss(detail)
+                             : ReasonForTransportDown(reason);
   if (closed_ || reason == channel::TransportDownReason::kClosed) return;
+  if (reason == channel::TransportDownReason::kLocalReset && !reported_loss_.empty() &&
+      detail == reported_loss_) {
+    // The echo of a loss OnTerminalLost already counted and reported.
+    reported_loss_.clear();
+    return;
+  }
   if (!linked_) {
     // Down while handshaking: the channel reports nothing; we do.
     CountLinkDown(last_transport_down_, detail);
@@ -218,6 +228,7 @@ void DeviceDriver::OnTerminalLost(std::string_view reason_text) {
                             ? last_transport_down_
                             : ReasonForChannelLoss(reason_text);
   CountLinkDown(reason, reason_text);
+  reported_loss_ = std::string(reason_text);
   {
     const std::lock_guard lock(mutex_);
     stats_.clear_connected_since();

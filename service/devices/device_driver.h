@@ -127,6 +127,10 @@ class DeviceDriver final : private channel::TerminalChannelListener {
   std::set<std::string, std::less<>> queried_;    // adopted by QueryStatus
   uint64_t next_entry_number_ = 1;
   Reason last_transport_down_ = posd::v1::DEVICE_STATE_REASON_UNSPECIFIED;
+  // Why the channel last lost the terminal. When it reset the transport for
+  // that reason, the transport's down event (queued, so it comes after
+  // OnTerminalLost) carries the same text and is not a second loss.
+  std::string reported_loss_;
   std::string last_open_error_;
   std::atomic<size_t> in_flight_{0};
 
