@@ -123,7 +123,8 @@ Client::Client(const std::string& address)
     : channel_(grpc::CreateChannel(address, grpc::InsecureChannelCredentials())),
       payments_(posd::v1::PaymentService::NewStub(channel_)),
       devices_(posd::v1::DeviceService::NewStub(channel_)),
-      events_(posd::v1::EventService::NewStub(channel_)) {}
+      events_(posd::v1::EventService::NewStub(channel_)),
+      orders_(posd::v1::OrderService::NewStub(channel_)) {}
 
 grpc::Status Client::CreatePayment(const posd::v1::CreatePaymentRequest& request,
                                    Payment* payment, std::chrono::milliseconds deadline) {
@@ -138,6 +139,36 @@ grpc::Status Client::GetPayment(const std::string& id, Payment* payment) {
   posd::v1::GetPaymentRequest request;
   request.set_payment_id(id);
   return payments_->GetPayment(&context, request, payment);
+}
+
+grpc::Status Client::RefundPayment(const posd::v1::RefundPaymentRequest& request,
+                                   posd::v1::Refund* refund) {
+  grpc::ClientContext context;
+  SetDeadline(context, 10s);
+  return payments_->RefundPayment(&context, request, refund);
+}
+
+grpc::Status Client::CancelPayment(const posd::v1::CancelPaymentRequest& request,
+                                   Payment* payment) {
+  grpc::ClientContext context;
+  SetDeadline(context, 10s);
+  return payments_->CancelPayment(&context, request, payment);
+}
+
+grpc::Status Client::CreateOrder(const std::string& request_id, posd::v1::Order* order) {
+  grpc::ClientContext context;
+  SetDeadline(context, 10s);
+  posd::v1::CreateOrderRequest request;
+  request.set_request_id(request_id);
+  request.mutable_order()->set_currency_code("EUR");
+  request.mutable_order()->set_note(std::string(512, 'n'));
+  auto* line = request.mutable_order()->add_lines();
+  line->set_sku("coffee");
+  line->set_name("Coffee");
+  line->set_quantity(2);
+  line->mutable_unit_price()->set_amount_minor(350);
+  line->mutable_unit_price()->set_currency_code("EUR");
+  return orders_->CreateOrder(&context, request, order);
 }
 
 grpc::Status Client::GetDevice(const std::string& id, posd::v1::Device* device) {
@@ -210,17 +241,23 @@ bool Client::WaitAllFinal(std::chrono::milliseconds timeout, std::string* still_
   std::string last;
   const bool done = WaitUntil(
       [&] {
-        auto open = ListUnfinished();
-        if (!open.ok()) {
-          last = std::string(open.status().message());
+        auto all = ListAllPayments();
+        if (!all.ok()) {
+          last = std::string(all.status().message());
           return false;
         }
         last.clear();
-        for (const Payment& payment : *open) {
+        for (const Payment& payment : *all) {
+          if (IsSettled(payment)) continue;
           last += payment.id() + " " + Name(payment.status()) + " on " + payment.device_id() +
-                  " (" + payment.failure_reason() + "); ";
+                  " (" + payment.failure_reason() + ")";
+          for (const auto& refund : payment.refunds()) {
+            last += " refund " + refund.id() + " " + posd::v1::RefundStatus_Name(refund.status()) +
+                    " (" + refund.failure_reason() + ")";
+          }
+          last += "; ";
         }
-        return open->empty();
+        return last.empty();
       },
       timeout);
   if (still_open != nullptr) *still_open = last;
@@ -253,6 +290,19 @@ bool IsFinal(PaymentStatus status) {
   }
 }
 
+bool IsFinal(posd::v1::RefundStatus status) {
+  return status == posd::v1::REFUND_STATUS_SUCCEEDED ||
+         status == posd::v1::REFUND_STATUS_DECLINED || status == posd::v1::REFUND_STATUS_FAILED;
+}
+
+bool IsSettled(const Payment& payment) {
+  if (!IsFinal(payment.status())) return false;
+  for (const auto& refund : payment.refunds()) {
+    if (!IsFinal(refund.status())) return false;
+  }
+  return true;
+}
+
 std::vector<std::string> CompareWithLedgers(const std::vector<Payment>& payments,
                                             const std::vector<const Terminal*>& terminals) {
   std::vector<std::string> problems;
@@ -270,7 +320,6 @@ std::vector<std::string> CompareWithLedgers(const std::vector<Payment>& payments
     }
     for (const auto& t : *transactions) {
       const std::string& id = t.request().transaction_id();
-      if (t.request().kind() != channel::ledger::TRANSACTION_KIND_SALE) continue;
       auto [it, inserted] = on_ledgers.emplace(id, Seen{terminal->device_id(), t});
       if (!inserted) {
         problems.push_back(id + " is on the ledgers twice (" + it->second.device_id + " and " +
@@ -289,13 +338,67 @@ std::vector<std::string> CompareWithLedgers(const std::vector<Payment>& payments
       problems.push_back(payment.id() + " is still " + Name(payment.status()) + " (" +
                          payment.failure_reason() + ")");
     }
-    const bool approved = payment.status() == posd::v1::PAYMENT_STATUS_APPROVED;
+    const bool approved = payment.status() == posd::v1::PAYMENT_STATUS_APPROVED ||
+                          payment.status() == posd::v1::PAYMENT_STATUS_PARTIALLY_REFUNDED ||
+                          payment.status() == posd::v1::PAYMENT_STATUS_REFUNDED;
+    int64_t refunded = 0;
+    for (const auto& refund : payment.refunds()) {
+      by_id[refund.id()] = &payment;
+      if (!IsFinal(refund.status())) {
+        problems.push_back("refund " + refund.id() + " is still " +
+                           posd::v1::RefundStatus_Name(refund.status()));
+      }
+      const bool paid_back = refund.status() == posd::v1::REFUND_STATUS_SUCCEEDED;
+      if (paid_back) refunded += refund.amount().amount_minor();
+      auto on_ledger = on_ledgers.find(refund.id());
+      if (on_ledger == on_ledgers.end()) {
+        if (paid_back) problems.push_back("refund " + refund.id() + " SUCCEEDED but was never paid");
+        continue;
+      }
+      const auto& t = on_ledger->second.transaction;
+      if (t.request().kind() != channel::ledger::TRANSACTION_KIND_REFUND ||
+          t.request().original_transaction_id() != payment.id() ||
+          t.request().amount_minor() != refund.amount().amount_minor()) {
+        problems.push_back("refund " + refund.id() + " differs on the ledger: " +
+                           t.request().ShortDebugString());
+      }
+      if (!t.has_result()) {
+        problems.push_back("refund " + refund.id() + " is still running on the terminal");
+        continue;
+      }
+      if ((t.result().outcome() == link::v1::OUTCOME_APPROVED) != paid_back) {
+        problems.push_back("refund " + refund.id() + " is " +
+                           posd::v1::RefundStatus_Name(refund.status()) + " in posd (" +
+                           refund.failure_reason() + ") but " +
+                           link::v1::Outcome_Name(t.result().outcome()) + " on terminal " +
+                           on_ledger->second.device_id);
+      }
+    }
+    if (approved && payment.refunded_amount().amount_minor() != refunded) {
+      problems.push_back(payment.id() + " says " +
+                         std::to_string(payment.refunded_amount().amount_minor()) +
+                         " refunded, its refunds " + std::to_string(refunded));
+    }
+    if (approved) {
+      const auto expected = refunded == 0 ? posd::v1::PAYMENT_STATUS_APPROVED
+                            : refunded >= payment.charged_amount().amount_minor()
+                                ? posd::v1::PAYMENT_STATUS_REFUNDED
+                                : posd::v1::PAYMENT_STATUS_PARTIALLY_REFUNDED;
+      if (payment.status() != expected) {
+        problems.push_back(payment.id() + " is " + Name(payment.status()) + " after refunds of " +
+                           std::to_string(refunded));
+      }
+    }
     auto seen = on_ledgers.find(payment.id());
     if (seen == on_ledgers.end()) {
       if (approved) problems.push_back(payment.id() + " is APPROVED but was never charged");
       continue;
     }
     const auto& t = seen->second.transaction;
+    if (t.request().kind() != channel::ledger::TRANSACTION_KIND_SALE) {
+      problems.push_back(payment.id() + " is not a sale on the ledger");
+      continue;
+    }
     if (seen->second.device_id != payment.device_id()) {
       problems.push_back(payment.id() + " names terminal " + payment.device_id() +
                          " but ran on " + seen->second.device_id);
@@ -328,7 +431,7 @@ std::vector<std::string> CompareWithLedgers(const std::vector<Payment>& payments
   for (const auto& [id, seen] : on_ledgers) {
     if (by_id.count(id) == 0) {
       problems.push_back(id + " is on the ledger of " + seen.device_id +
-                         " but posd has no such payment");
+                         " but posd has no such payment or refund");
     }
   }
   return problems;

@@ -19,6 +19,7 @@
 #include "ledger_record.pb.h"
 #include "posd/v1/devices.grpc.pb.h"
 #include "posd/v1/events.grpc.pb.h"
+#include "posd/v1/orders.grpc.pb.h"
 #include "posd/v1/payments.grpc.pb.h"
 #include "tests/support/posd_instance.h"
 #include "tests/support/subprocess.h"
@@ -77,7 +78,13 @@ class Client {
                              posd::v1::Payment* payment,
                              std::chrono::milliseconds deadline = std::chrono::seconds(10));
   grpc::Status GetPayment(const std::string& id, posd::v1::Payment* payment);
+  grpc::Status RefundPayment(const posd::v1::RefundPaymentRequest& request,
+                             posd::v1::Refund* refund);
+  grpc::Status CancelPayment(const posd::v1::CancelPaymentRequest& request,
+                             posd::v1::Payment* payment);
   grpc::Status GetDevice(const std::string& id, posd::v1::Device* device);
+  // An order with one line (no terminal involved), named by `request_id`.
+  grpc::Status CreateOrder(const std::string& request_id, posd::v1::Order* order);
   // Every payment, all pages.
   absl::StatusOr<std::vector<posd::v1::Payment>> ListAllPayments();
   // The payments that are not final (CREATED, DISPATCHED, AUTHORIZING, IN_DOUBT).
@@ -85,7 +92,8 @@ class Client {
   // The whole durable event log, oldest first.
   absl::StatusOr<std::vector<posd::v1::Event>> ListAllEvents();
 
-  // Polls until every payment is final or `timeout` passes; true when they are.
+  // Polls until every payment and refund is final or `timeout` passes; true
+  // when they are.
   bool WaitAllFinal(std::chrono::milliseconds timeout, std::string* still_open);
   // Polls until the device is READY.
   bool WaitDeviceReady(const std::string& id, std::chrono::milliseconds timeout);
@@ -95,10 +103,15 @@ class Client {
   std::unique_ptr<posd::v1::PaymentService::Stub> payments_;
   std::unique_ptr<posd::v1::DeviceService::Stub> devices_;
   std::unique_ptr<posd::v1::EventService::Stub> events_;
+  std::unique_ptr<posd::v1::OrderService::Stub> orders_;
 };
 
 // DECLINED, CANCELED, FAILED, APPROVED and the refund states.
 bool IsFinal(posd::v1::PaymentStatus status);
+// SUCCEEDED, DECLINED, FAILED.
+bool IsFinal(posd::v1::RefundStatus status);
+// The payment and all its refunds are final.
+bool IsSettled(const posd::v1::Payment& payment);
 
 // Compares posd's payments with the terminals' ledgers and returns every
 // disagreement, one line each (empty when they agree):
@@ -109,7 +122,10 @@ bool IsFinal(posd::v1::PaymentStatus status);
 //    has not recorded), with the same amount and tip;
 //  - a payment is APPROVED exactly when its ledger transaction is approved,
 //    and then its charged amount is what the terminal charged;
-//  - a payment not on any ledger was never charged (not APPROVED).
+//  - a payment not on any ledger was never charged (not APPROVED);
+//  - the same for refunds (SUCCEEDED exactly when the terminal paid it
+//    back, same amount, same original sale), and a payment's refunded
+//    amount and status follow from its refunds.
 std::vector<std::string> CompareWithLedgers(const std::vector<posd::v1::Payment>& payments,
                                             const std::vector<const Terminal*>& terminals);
 
