@@ -48,7 +48,7 @@ using Clock = std::chrono::steady_clock;
 constexpr int kTerminals = 3;
 constexpr int kMinPayments = 200;
 constexpr int kMaxRounds = 90;
-constexpr int kMaxFlowsPerTerminalAndRound = 8;
+constexpr int kMaxFlowsPerTerminalAndRound = 12;
 // Rounds start only within this time; each round is bounded too, so the
 // whole test stays within a few minutes even under sanitizers.
 constexpr auto kRoundBudget = 230s;
@@ -196,7 +196,7 @@ class PaymentCrashTest : public ::testing::Test {
       posd::v1::Payment now;
       if (!client.GetPayment(payment_id, &now).ok()) return false;
       if (done(now)) return true;
-      std::this_thread::sleep_for(5ms);
+      std::this_thread::sleep_for(10ms);
     }
     return false;
   }
@@ -297,7 +297,7 @@ class PaymentCrashTest : public ::testing::Test {
     const auto give_up = Clock::now() + 15s;
     switch (mode) {
       case KillMode::kRandomDelay:
-        std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 2000));
+        std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 3000));
         return;
       case KillMode::kOnLedgerStart:
         // Polled tightly: the kill should land right after the Started
