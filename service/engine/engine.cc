@@ -15,6 +15,7 @@
 #include "service/engine/resource_rows.h"
 #include "service/store/statement.h"
 #include "service/store/transaction.h"
+#include "spdlog/spdlog.h"
 
 namespace posd::engine {
 
@@ -35,6 +36,8 @@ using posd::v1::Payment;
 using posd::v1::Refund;
 
 constexpr size_t kMaxNote = 1024;
+constexpr std::chrono::milliseconds kFirstRetryPause{100};
+constexpr std::chrono::milliseconds kLongestRetryPause{5000};
 
 // Bytes that are equal exactly when the requests are equal (map order and
 // unknown fields cannot make a retry look different).
@@ -203,8 +206,28 @@ void Engine::WriterLoop() {
     std::vector<Command> group;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything queued is done
+      while (true) {
+        if (!retry_.empty() && std::chrono::steady_clock::now() >= retry_at_) {
+          // Before anything newer: they happened first.
+          queue_.insert(queue_.begin(), std::make_move_iterator(retry_.begin()),
+                        std::make_move_iterator(retry_.end()));
+          retry_.clear();
+        }
+        if (!queue_.empty()) break;
+        if (stopping_) {
+          if (!retry_.empty()) {
+            spdlog::error("engine: stopping with {} terminal reports not yet stored; the "
+                          "payments stay open and the next start asks the terminals again",
+                          retry_.size());
+          }
+          return;  // everything queued is done
+        }
+        if (retry_.empty()) {
+          wake_.wait(lock);
+        } else {
+          wake_.wait_until(lock, retry_at_);
+        }
+      }
       while (!queue_.empty() && group.size() < max_group_size_) {
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -212,6 +235,16 @@ void Engine::WriterLoop() {
     }
     RunGroup(group);
   }
+}
+
+void Engine::KeepForRetry(std::vector<Command> commands, const absl::Status& why) {
+  const std::lock_guard lock(mutex_);
+  retry_pause_ = retry_pause_.count() == 0 ? kFirstRetryPause
+                                           : std::min(retry_pause_ * 2, kLongestRetryPause);
+  retry_at_ = std::chrono::steady_clock::now() + retry_pause_;
+  spdlog::error("engine: {} terminal report(s) not stored ({}); trying again in {} ms",
+                commands.size(), ToStd(why.message()), retry_pause_.count());
+  for (auto& command : commands) retry_.push_back(std::move(command));
 }
 
 void Engine::RunGroup(std::vector<Command>& group) {
@@ -251,10 +284,27 @@ void Engine::RunGroup(std::vector<Command>& group) {
     stats_.largest_group = std::max<uint64_t>(stats_.largest_group, group.size());
   }
   if (!group_error.ok()) {
+    // Nothing of the group was stored. The callers of API commands hear
+    // why; what terminals reported must not be forgotten.
+    std::vector<Command> again;
     for (auto& command : group) {
-      if (command.done) command.done(group_error);
+      if (command.retry_until_committed) {
+        again.push_back(std::move(command));
+      } else if (command.done) {
+        command.done(group_error);
+      }
+    }
+    if (!again.empty()) {
+      KeepForRetry(std::move(again), group_error);
+    } else {
+      spdlog::warn("engine: a transaction of {} command(s) failed: {}", group.size(),
+                   ToStd(group_error.message()));
     }
     return;
+  }
+  {
+    const std::lock_guard lock(mutex_);
+    retry_pause_ = std::chrono::milliseconds(0);
   }
   std::vector<Event> committed;
   for (auto& tx : txs) {
@@ -262,6 +312,20 @@ void Engine::RunGroup(std::vector<Command>& group) {
     for (auto& event : tx->events) committed.push_back(std::move(event));
   }
   broadcaster_.PublishCommitted(std::move(committed));
+  // A report that failed on its own for a storage reason (its savepoint was
+  // rolled back while the rest committed) is kept as well.
+  std::vector<Command> again;
+  absl::Status again_why;
+  for (size_t i = 0; i < group.size(); ++i) {
+    const absl::StatusCode code = results[i].code();
+    if (group[i].retry_until_committed && (code == absl::StatusCode::kResourceExhausted ||
+                                           code == absl::StatusCode::kUnavailable)) {
+      again_why = results[i];
+      again.push_back(std::move(group[i]));
+      group[i].done = nullptr;
+    }
+  }
+  if (!again.empty()) KeepForRetry(std::move(again), again_why);
   for (auto& tx : txs) {
     if (tx == nullptr) continue;
     for (auto& action : tx->after_commit) action();
@@ -493,11 +557,9 @@ void Engine::SendSale(Tx& tx, const Payment& payment) {
     if (absl::Status sent = devices_.StartSale(sale); !sent.ok()) {
       const std::string reason = StrCat("could not send the sale to terminal ", sale.device_id,
                                         ": ", ToStd(sent.message()));
-      Enqueue(Command{"send failed",
-                      [this, id = sale.transaction_id, reason](Tx& inner) {
-                        return DoSendFailed(inner, id, reason);
-                      },
-                      nullptr});
+      EnqueueReport("send failed", [this, id = sale.transaction_id, reason](Tx& inner) {
+        return DoSendFailed(inner, id, reason);
+      });
     }
   });
 }
@@ -930,11 +992,9 @@ absl::StatusOr<Refund> Engine::DoRefundPayment(Tx& tx, const Actor& actor,
       if (absl::Status sent = devices_.StartRefund(send); !sent.ok()) {
         const std::string reason = StrCat("could not send the refund to terminal ",
                                           send.device_id, ": ", ToStd(sent.message()));
-        Enqueue(Command{"send failed",
-                        [this, id = send.transaction_id, reason](Tx& inner) {
-                          return DoSendFailed(inner, id, reason);
-                        },
-                        nullptr});
+        EnqueueReport("send failed", [this, id = send.transaction_id, reason](Tx& inner) {
+          return DoSendFailed(inner, id, reason);
+        });
       }
     });
     return load(refund.id());
@@ -1064,35 +1124,33 @@ absl::StatusOr<Refund> Engine::DoResolveRefund(Tx& tx, const Actor& actor,
 // ---------------------------------------------------------------------------
 // What terminals report (DeviceEvents), recovery.
 
+void Engine::EnqueueReport(std::string name, std::function<absl::Status(Tx&)> run) {
+  Enqueue(Command{std::move(name), std::move(run), nullptr, /*retry_until_committed=*/true});
+}
+
 void Engine::OnProgress(const TransactionProgress& progress) {
-  Enqueue(Command{"progress", [this, progress](Tx& tx) { return DoProgress(tx, progress); },
-                  nullptr});
+  EnqueueReport("progress", [this, progress](Tx& tx) { return DoProgress(tx, progress); });
 }
 
 void Engine::OnResult(const TransactionResult& result) {
-  Enqueue(Command{"result", [this, result](Tx& tx) { return DoResult(tx, result, false); },
-                  nullptr});
+  EnqueueReport("result", [this, result](Tx& tx) { return DoResult(tx, result, false); });
 }
 
 void Engine::OnStatusReply(const StatusReply& reply) {
-  Enqueue(Command{"status reply", [this, reply](Tx& tx) { return DoStatusReply(tx, reply); },
-                  nullptr});
+  EnqueueReport("status reply", [this, reply](Tx& tx) { return DoStatusReply(tx, reply); });
 }
 
 void Engine::OnLinkLost(std::string_view device_id, std::string_view reason) {
-  Enqueue(Command{"link lost",
-                  [this, device = std::string(device_id), why = std::string(reason)](Tx& tx) {
-                    return DoLinkLost(tx, device, why);
-                  },
-                  nullptr});
+  EnqueueReport("link lost",
+                [this, device = std::string(device_id), why = std::string(reason)](Tx& tx) {
+                  return DoLinkLost(tx, device, why);
+                });
 }
 
 void Engine::OnDeviceReady(std::string_view device_id) {
-  Enqueue(Command{"device ready",
-                  [this, device = std::string(device_id)](Tx& tx) {
-                    return DoDeviceReady(tx, device);
-                  },
-                  nullptr});
+  EnqueueReport("device ready", [this, device = std::string(device_id)](Tx& tx) {
+    return DoDeviceReady(tx, device);
+  });
 }
 
 absl::Status Engine::DoProgress(Tx& tx, const TransactionProgress& progress) {

@@ -14,6 +14,13 @@
 // watchers) happens after the commit, so DISPATCHED is durable before the
 // terminal sees a byte, and no watcher sees an event that could roll back.
 //
+// What a terminal reports (results, status replies, progress, link loss) is
+// never dropped because the database could not take it: when a group's
+// transaction fails as a whole (disk full, I/O error), those commands are
+// queued again after a pause that grows from 100 ms to 5 s, until a commit
+// succeeds or the engine stops (then recovery at the next start asks the
+// terminal again). API commands fail with the store's error instead.
+//
 // Recovery at start (Start): payments never sent (CREATED) fail; payments the
 // terminal may have (DISPATCHED, AUTHORIZING) become IN_DOUBT; every IN_DOUBT
 // payment and refund gets a status query once its terminal is ready
@@ -29,6 +36,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -143,12 +151,19 @@ class Engine final : public DeviceEvents, public WriteRunner {
     std::string name;
     std::function<absl::Status(Tx&)> run;
     std::function<void(const absl::Status&)> done;
+    // A terminal's report: queued again, not dropped, when the group's
+    // transaction fails as a whole.
+    bool retry_until_committed = false;
   };
 
   explicit Engine(const EngineOptions& options);
   template <typename T>
   void Submit(std::string name, std::function<absl::StatusOr<T>(Tx&)> run, Callback<T> done);
   void Enqueue(Command command);
+  // Queues a DeviceEvents report (retry_until_committed).
+  void EnqueueReport(std::string name, std::function<absl::Status(Tx&)> run);
+  // Keeps `commands` of a failed group for another attempt after a pause.
+  void KeepForRetry(std::vector<Command> commands, const absl::Status& why);
   void WriterLoop();
   void RunGroup(std::vector<Command>& group);
 
@@ -201,6 +216,10 @@ class Engine final : public DeviceEvents, public WriteRunner {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Command> queue_;  // guarded by mutex_
+  // Reports whose transaction failed, due again at retry_at_.
+  std::vector<Command> retry_;                          // guarded by mutex_
+  std::chrono::steady_clock::time_point retry_at_;      // guarded by mutex_
+  std::chrono::milliseconds retry_pause_{0};            // guarded by mutex_
   bool stopping_ = false;      // guarded by mutex_
   EngineStats stats_;          // guarded by mutex_
   std::thread writer_;
