@@ -85,7 +85,7 @@ struct Options {
 void Usage() {
   std::fprintf(stderr,
                "usage: bench_payments [--dir DIR] [--engine-payments N] [--engine-inflight N]\n"
-               "         [--sqlite-commits N] [--clients 1,8,64] [--calls N] [--step-ms N]\n"
+               "         [--sqlite-commits N] [--clients 1,8,64|none] [--calls N] [--step-ms N]\n"
                "         [--posd PATH] [--termsim PATH]\n"
                "DIR (default .) must be on the disk to measure: a private folder is made\n"
                "inside it and removed at the end.\n");
@@ -130,6 +130,8 @@ std::optional<Options> ParseOptions(int argc, char** argv) {
       options.posd = value;
     } else if (name == "--termsim") {
       options.termsim = value;
+    } else if (name == "--clients" && value == "none") {
+      options.clients.clear();  // the engine and bare SQLite only
     } else if (name == "--clients") {
       options.clients.clear();
       std::istringstream list(value);
@@ -473,33 +475,13 @@ int CountReady(posd::v1::DeviceService::Stub& devices) {
   return response.devices_size();
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  std::optional<Options> parsed = ParseOptions(argc, argv);
-  if (!parsed) {
-    Usage();
-    return 2;
-  }
-  const Options options = *parsed;
-  std::optional<RunFolder> folder = RunFolder::Create(options.dir);
-  if (!folder) return 1;
-  const std::filesystem::path& dir = folder->path();
-  int terminals = *std::max_element(options.clients.begin(), options.clients.end());
-
-  // (a) and (b): the engine between two halves of the bare SQLite run.
-  const int first_half = options.sqlite_commits / 2;
-  auto sqlite_a = BareSqliteCommits(dir / "bare.db", std::max(1, first_half));
-  auto engine = EngineTransitions(dir / "engine.db", options.engine_payments,
-                                  options.engine_inflight);
-  auto sqlite_b =
-      BareSqliteCommits(dir / "bare.db", std::max(1, options.sqlite_commits - first_half));
-  if (!sqlite_a || !engine || !sqlite_b) return 1;
-  const double sqlite_rate =
-      (sqlite_a->commits + sqlite_b->commits) / (sqlite_a->seconds + sqlite_b->seconds);
-  const double engine_rate = static_cast<double>(engine->transitions) / engine->seconds;
-
-  // (c) and (d): the echo server, the terminals, posd.
+// (c) and (d): the echo server, one simulator per client, posd. Appends a
+// row per client count; false when a call failed or a payment was not
+// approved.
+bool PosdPart(const Options& options, const std::filesystem::path& dir,
+              std::vector<ClientRow>& rows) {
+  bool all_ok = true;
+  const int terminals = *std::max_element(options.clients.begin(), options.clients.end());
   EchoService echo_service;
   const std::string echo_address = "unix:" + (dir / "echo.sock").string();
   grpc::ServerBuilder builder;
@@ -508,7 +490,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<grpc::Server> echo_server = builder.BuildAndStart();
   if (echo_server == nullptr) {
     std::fprintf(stderr, "cannot serve the echo service on %s\n", echo_address.c_str());
-    return 1;
+    return false;
   }
 
   std::filesystem::create_directories(dir / "logs");
@@ -529,7 +511,7 @@ int main(int argc, char** argv) {
     if (!posd::testing::WaitUntil([&] { return std::filesystem::exists(link); }, 60s)) {
       std::fprintf(stderr, "terminal %d did not start: %s\n", t,
                    sims[static_cast<size_t>(t - 1)].Stderr().c_str());
-      return 1;
+      return false;
     }
   }
   const posd::testing::PosdPaths paths(dir);
@@ -537,14 +519,14 @@ int main(int argc, char** argv) {
   Subprocess posd = posd::testing::StartPosd(options.posd, paths, dir / "logs", 60s);
   if (!posd.Running()) {
     std::fprintf(stderr, "posd did not start: %s\n", posd.Stderr().c_str());
-    return 1;
+    return false;
   }
   auto channel = grpc::CreateChannel(paths.address(), grpc::InsecureChannelCredentials());
   auto devices = posd::v1::DeviceService::NewStub(channel);
   if (!posd::testing::WaitUntil([&] { return CountReady(*devices) == terminals; }, 120s)) {
     std::fprintf(stderr, "only %d of %d terminals became READY\n", CountReady(*devices),
                  terminals);
-    return 1;
+    return false;
   }
   uint64_t head = 0;
   {
@@ -554,14 +536,12 @@ int main(int argc, char** argv) {
     posd::v1::ListEventsResponse response;
     if (!posd::v1::EventService::NewStub(channel)->ListEvents(&context, request, &response).ok()) {
       std::fprintf(stderr, "ListEvents failed\n");
-      return 1;
+      return false;
     }
     head = response.head_sequence();
   }
   OutcomeWatcher outcomes(channel, head);
 
-  std::vector<ClientRow> rows;
-  bool all_ok = true;
   const std::string echo_payload(120, 'e');  // about a CreatePaymentRequest
   for (const int clients : options.clients) {
     const int calls_each = std::max(1, options.calls / clients);
@@ -667,6 +647,38 @@ int main(int argc, char** argv) {
   for (auto& sim : sims) sim.WaitForExit(10s);
   echo_server->Shutdown(std::chrono::system_clock::now() + 2s);
 
+  return all_ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::optional<Options> parsed = ParseOptions(argc, argv);
+  if (!parsed) {
+    Usage();
+    return 2;
+  }
+  const Options options = *parsed;
+  std::optional<RunFolder> folder = RunFolder::Create(options.dir);
+  if (!folder) return 1;
+  const std::filesystem::path& dir = folder->path();
+
+  // (a) and (b): the engine between two halves of the bare SQLite run.
+  const int first_half = options.sqlite_commits / 2;
+  auto sqlite_a = BareSqliteCommits(dir / "bare.db", std::max(1, first_half));
+  auto engine = EngineTransitions(dir / "engine.db", options.engine_payments,
+                                  options.engine_inflight);
+  auto sqlite_b =
+      BareSqliteCommits(dir / "bare.db", std::max(1, options.sqlite_commits - first_half));
+  if (!sqlite_a || !engine || !sqlite_b) return 1;
+  const double sqlite_rate =
+      (sqlite_a->commits + sqlite_b->commits) / (sqlite_a->seconds + sqlite_b->seconds);
+  const double engine_rate = static_cast<double>(engine->transitions) / engine->seconds;
+
+  std::vector<ClientRow> rows;
+  bool all_ok = true;
+  if (!options.clients.empty() && !PosdPart(options, dir, rows)) all_ok = false;
+
   const double mean_group = engine->stats.transactions == 0
                                 ? 0
                                 : static_cast<double>(engine->stats.commands) /
@@ -688,15 +700,21 @@ int main(int argc, char** argv) {
   std::printf("  %-44s %12.0f\n", "commits per second", sqlite_rate);
   std::printf("  %-44s %12.2f\n\n", "ratio engine transitions / bare commits",
               engine_rate / sqlite_rate);
-  std::printf("posd + %d posd-termsim processes (--step-ms %d), one terminal per client;\n"
-              "echo: bare unary gRPC call to a service in this process, Unix socket\n",
-              terminals, options.step_ms);
-  std::printf("%8s %7s %12s %12s %12s %12s %12s %6s\n", "clients", "calls", "create_p50_us",
-              "create_p99_us", "echo_p50_us", "echo_p99_us", "e2e_pay/s", "busy");
-  for (const ClientRow& row : rows) {
-    std::printf("%8d %7zu %12.0f %12.0f %12.0f %12.0f %12.1f %6d\n", row.clients, row.calls,
-                row.p50_us, row.p99_us, row.echo_p50_us, row.echo_p99_us, row.e2e_per_s,
-                row.busy_retries);
+  if (!rows.empty()) {
+    std::printf("posd + %d posd-termsim processes (--step-ms %d), one terminal per client;\n"
+                "echo: bare unary gRPC call to a service in this process, Unix socket\n",
+                std::max_element(rows.begin(), rows.end(),
+                                 [](const ClientRow& a, const ClientRow& b) {
+                                   return a.clients < b.clients;
+                                 })->clients,
+                options.step_ms);
+    std::printf("%8s %7s %14s %14s %12s %12s %10s %6s\n", "clients", "calls", "create_p50_us",
+                "create_p99_us", "echo_p50_us", "echo_p99_us", "e2e_pay/s", "busy");
+    for (const ClientRow& row : rows) {
+      std::printf("%8d %7zu %14.0f %14.0f %12.0f %12.0f %10.1f %6d\n", row.clients, row.calls,
+                  row.p50_us, row.p99_us, row.echo_p50_us, row.echo_p99_us, row.e2e_per_s,
+                  row.busy_retries);
+    }
   }
   std::printf("\n");
   std::printf("engine transitions_per_s=%.0f sqlite_single_commits_per_s=%.0f ratio=%.2f\n",
