@@ -29,6 +29,7 @@
 //
 // Everything lives in a private folder created inside --dir and removed at
 // the end; child processes are stopped by PID.
+#include <malloc.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -80,13 +81,14 @@ struct Options {
   int step_ms = 5;  // the simulator's time per transaction stage
   std::string posd = POSD_BINARY;
   std::string termsim = POSD_TERMSIM_BINARY;
+  bool glibc_trim = false;  // glibc's default heap trimming, not posd's setting
 };
 
 void Usage() {
   std::fprintf(stderr,
                "usage: bench_payments [--dir DIR] [--engine-payments N] [--engine-inflight N]\n"
                "         [--sqlite-commits N] [--clients 1,8,64|none] [--calls N] [--step-ms N]\n"
-               "         [--posd PATH] [--termsim PATH]\n"
+               "         [--posd PATH] [--termsim PATH] [--malloc-trim posd|glibc]\n"
                "DIR (default .) must be on the disk to measure: a private folder is made\n"
                "inside it and removed at the end.\n");
 }
@@ -126,6 +128,9 @@ std::optional<Options> ParseOptions(int argc, char** argv) {
       ok = ParseInt(value, options.calls);
     } else if (name == "--step-ms") {
       ok = ParseInt(value, options.step_ms);
+    } else if (name == "--malloc-trim") {
+      if (value != "posd" && value != "glibc") ok = false;
+      options.glibc_trim = value == "glibc";
     } else if (name == "--posd") {
       options.posd = value;
     } else if (name == "--termsim") {
@@ -659,6 +664,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   const Options options = *parsed;
+  // As posd's main does, so the engine here runs as it runs in posd (see
+  // service/posd/main.cc); --malloc-trim glibc keeps glibc's default, to compare.
+  if (!options.glibc_trim) mallopt(M_TRIM_THRESHOLD, 64 << 20);
   std::optional<RunFolder> folder = RunFolder::Create(options.dir);
   if (!folder) return 1;
   const std::filesystem::path& dir = folder->path();
