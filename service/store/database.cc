@@ -61,6 +61,9 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(std::string_view path,
 }
 
 Database::~Database() {
+  for (auto& [text, idle] : idle_) {
+    for (sqlite3_stmt* stmt : idle) sqlite3_finalize(stmt);
+  }
   // close_v2 defers the close until any leaked statements are finalized
   // instead of failing with SQLITE_BUSY.
   sqlite3_close_v2(db_);
@@ -86,6 +89,12 @@ absl::Status Database::Execute(std::string_view sql) {
 }
 
 absl::StatusOr<Statement> Database::Prepare(std::string_view sql) {
+  auto cached = idle_.find(sql);
+  if (cached != idle_.end() && !cached->second.empty()) {
+    sqlite3_stmt* stmt = cached->second.back();
+    cached->second.pop_back();
+    return Statement(this, stmt, &cached->second);
+  }
   sqlite3_stmt* stmt = nullptr;
   const char* tail = nullptr;
   const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, &tail);
@@ -101,6 +110,10 @@ absl::StatusOr<Statement> Database::Prepare(std::string_view sql) {
         absl::StrCat("more than one SQL statement in \"", ToAbsl(sql.substr(0, 80)),
                      "\"; use Database::Execute for scripts"));
   }
+  if (cached == idle_.end() && idle_.size() < kMaxCachedTexts) {
+    cached = idle_.try_emplace(std::string(sql)).first;
+  }
+  if (cached != idle_.end()) statement.idle_ = &cached->second;
   return statement;
 }
 

@@ -16,12 +16,15 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "service/store/statement.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace posd::store {
 
@@ -55,7 +58,17 @@ class Database {
 
   // Compiles exactly one statement; trailing SQL after it is INVALID_ARGUMENT
   // so that a second statement is never silently ignored.
+  //
+  // Compiled statements are kept per connection, keyed by their exact text:
+  // a Prepare of a text seen before takes an idle compiled copy (reset, no
+  // bindings) instead of compiling again, which costs more than running a
+  // simple statement. Statements of the same text in use at the same time
+  // each get their own copy. Up to kMaxCachedTexts distinct texts are kept;
+  // further texts (SQL with values spliced in) are compiled every time.
   absl::StatusOr<Statement> Prepare(std::string_view sql);
+  static constexpr size_t kMaxCachedTexts = 256;
+  // Distinct SQL texts with compiled statements kept (for tests).
+  size_t cached_texts() const { return idle_.size(); }
 
   // Runs a statement that yields one row and returns its first column as an
   // integer (PRAGMA user_version, SELECT count(*) ...). NOT_FOUND if no row.
@@ -84,8 +97,16 @@ class Database {
  private:
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
 
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  };
+
   sqlite3* db_;
   std::string path_;
+  // Idle compiled statements by SQL text. Nodes never move, so a Statement
+  // may point at its text's vector while it lives.
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>, TextHash, std::equal_to<>> idle_;
 };
 
 }  // namespace posd::store

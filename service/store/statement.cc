@@ -18,18 +18,35 @@ const char* NonNull(std::string_view value) { return value.data() != nullptr ? v
 }  // namespace
 
 Statement::Statement(Statement&& other) noexcept
-    : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)) {}
+    : db_(other.db_),
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      idle_(std::exchange(other.idle_, nullptr)) {}
 
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
-    sqlite3_finalize(stmt_);
+    Release();
     db_ = other.db_;
     stmt_ = std::exchange(other.stmt_, nullptr);
+    idle_ = std::exchange(other.idle_, nullptr);
   }
   return *this;
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() { Release(); }
+
+void Statement::Release() {
+  sqlite3_stmt* stmt = std::exchange(stmt_, nullptr);
+  std::vector<sqlite3_stmt*>* idle = std::exchange(idle_, nullptr);
+  if (stmt == nullptr) return;
+  if (idle == nullptr) {
+    sqlite3_finalize(stmt);
+    return;
+  }
+  // Reset ends any read it had open; the next user binds afresh.
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  idle->push_back(stmt);
+}
 
 absl::Status Statement::CheckBind(int rc, int index) {
   if (rc == SQLITE_OK) return absl::OkStatus();

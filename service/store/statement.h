@@ -1,8 +1,10 @@
 // Statement: one prepared SQL statement.
 //
-// Lifetime and ownership: owns its sqlite3_stmt and finalizes it on
-// destruction; borrows the Database that prepared it, which must outlive it.
-// Movable, not copyable.
+// Lifetime and ownership: owns its sqlite3_stmt while it lives; on
+// destruction it finalizes it, or, when the Database caches compiled
+// statements of that SQL text (Database::Prepare), resets it, clears its
+// bindings and hands it back for the next Prepare of the same text. Borrows
+// the Database that prepared it, which must outlive it. Movable, not copyable.
 //
 // Thread safety: as its Database, one thread at a time.
 //
@@ -13,6 +15,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -72,13 +75,18 @@ class Statement {
 
  private:
   friend class Database;
-  Statement(Database* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  // `idle`: where the statement goes back when this Statement ends (a
+  // Database's cache slot), or nullptr to finalize it.
+  Statement(Database* db, sqlite3_stmt* stmt, std::vector<sqlite3_stmt*>* idle = nullptr)
+      : db_(db), stmt_(stmt), idle_(idle) {}
+  void Release();
 
   absl::StatusOr<int> IndexOf(std::string_view name) const;
   absl::Status CheckBind(int rc, int index);
 
   Database* db_;
   sqlite3_stmt* stmt_;
+  std::vector<sqlite3_stmt*>* idle_;
 };
 
 }  // namespace posd::store

@@ -1,5 +1,9 @@
 #include "service/store/database.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/store/statement.h"
@@ -181,6 +185,70 @@ TEST_F(DatabaseTest, StatementsMoveWithoutDoubleFinalize) {
   other = std::move(moved);
   ASSERT_THAT(other.Step(), testing::IsOkAndHolds(true));
   EXPECT_EQ(other.ColumnInt64(0), 7);
+}
+
+TEST_F(DatabaseTest, PreparingTheSameTextAgainReusesAResetStatementWithoutBindings) {
+  ASSERT_THAT(db_->Execute("INSERT INTO item (name, price) VALUES ('a', 1), ('b', 2)"), IsOk());
+  const std::string text = "SELECT name FROM item WHERE price >= ? ORDER BY price";
+  const size_t before = db_->cached_texts();
+  {
+    auto first = db_->Prepare(text);
+    ASSERT_THAT(first, IsOk());
+    ASSERT_THAT(first->BindInt64(1, 0), IsOk());
+    ASSERT_THAT(first->Step(), testing::IsOkAndHolds(true));
+    EXPECT_EQ(first->ColumnText(0), "a");
+    // Dropped halfway through its rows.
+  }
+  EXPECT_EQ(db_->cached_texts(), before + 1);
+  auto again = db_->Prepare(text);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(db_->cached_texts(), before + 1);
+  // No binding carried over: "price >= NULL" matches nothing.
+  EXPECT_THAT(again->Step(), testing::IsOkAndHolds(false));
+  again->Reset();
+  ASSERT_THAT(again->BindInt64(1, 0), IsOk());
+  // From the first row again, not where the earlier user stopped.
+  ASSERT_THAT(again->Step(), testing::IsOkAndHolds(true));
+  EXPECT_EQ(again->ColumnText(0), "a");
+}
+
+TEST_F(DatabaseTest, StatementsOfTheSameTextInUseTogetherAreIndependent) {
+  ASSERT_THAT(db_->Execute("INSERT INTO item (name, price) VALUES ('a', 1), ('b', 2)"), IsOk());
+  const std::string text = "SELECT name FROM item ORDER BY price";
+  (void)db_->Prepare(text);  // cached and idle
+  auto outer = db_->Prepare(text);
+  auto inner = db_->Prepare(text);
+  ASSERT_THAT(outer, IsOk());
+  ASSERT_THAT(inner, IsOk());
+  ASSERT_THAT(outer->Step(), testing::IsOkAndHolds(true));
+  ASSERT_THAT(inner->Step(), testing::IsOkAndHolds(true));
+  ASSERT_THAT(inner->Step(), testing::IsOkAndHolds(true));
+  EXPECT_EQ(inner->ColumnText(0), "b");
+  EXPECT_EQ(outer->ColumnText(0), "a");
+  ASSERT_THAT(outer->Step(), testing::IsOkAndHolds(true));
+  EXPECT_EQ(outer->ColumnText(0), "b");
+}
+
+TEST_F(DatabaseTest, ACachedStatementThatFailedWorksForTheNextUser) {
+  const std::string text = "INSERT INTO item (name, price) VALUES (?, ?)";
+  const std::vector<std::pair<std::string, Code>> inserts = {
+      {"a", Code::kOk}, {"a", Code::kAlreadyExists}, {"b", Code::kOk}};
+  for (const auto& [name, code] : inserts) {
+    auto insert = db_->Prepare(text);
+    ASSERT_THAT(insert, IsOk());
+    ASSERT_THAT(insert->BindText(1, name), IsOk());
+    ASSERT_THAT(insert->BindInt64(2, 1), IsOk());
+    EXPECT_EQ(insert->Run().code(), code) << name;
+  }
+  EXPECT_THAT(db_->QueryInt64("SELECT count(*) FROM item"), testing::IsOkAndHolds(2));
+}
+
+TEST_F(DatabaseTest, OnlyABoundedNumberOfTextsIsCached) {
+  for (size_t i = 0; i < Database::kMaxCachedTexts + 10; ++i) {
+    EXPECT_THAT(db_->QueryInt64("SELECT " + std::to_string(i)),
+                testing::IsOkAndHolds(static_cast<int64_t>(i)));
+  }
+  EXPECT_EQ(db_->cached_texts(), Database::kMaxCachedTexts);
 }
 
 }  // namespace
