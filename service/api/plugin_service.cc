@@ -6,6 +6,7 @@
 
 #include "service/api/engine_call.h"
 #include "service/common/strings.h"
+#include "service/engine/domain_conversion.h"
 #include "service/hooks/plugin_settings.h"
 
 namespace posd::api {
@@ -16,19 +17,6 @@ constexpr int kMaxPageSize = 500;
 
 }  // namespace
 
-posd::v1::HookPoint HookPointToProto(hooks::HookPoint point) {
-  switch (point) {
-    case hooks::HookPoint::kBeforeOrder: return posd::v1::HOOK_POINT_BEFORE_ORDER;
-    case hooks::HookPoint::kAfterOrder: return posd::v1::HOOK_POINT_AFTER_ORDER;
-    case hooks::HookPoint::kBeforePayment: return posd::v1::HOOK_POINT_BEFORE_PAYMENT;
-    case hooks::HookPoint::kAfterPayment: return posd::v1::HOOK_POINT_AFTER_PAYMENT;
-    case hooks::HookPoint::kOnPaymentFailed: return posd::v1::HOOK_POINT_ON_PAYMENT_FAILED;
-    case hooks::HookPoint::kBeforeRefund: return posd::v1::HOOK_POINT_BEFORE_REFUND;
-    case hooks::HookPoint::kAfterRefund: return posd::v1::HOOK_POINT_AFTER_REFUND;
-  }
-  return posd::v1::HOOK_POINT_UNSPECIFIED;
-}
-
 posd::v1::Plugin PluginService::Describe(const hooks::PluginFactory& factory) const {
   posd::v1::Plugin plugin;
   plugin.set_name(std::string(factory.name()));
@@ -36,7 +24,7 @@ posd::v1::Plugin PluginService::Describe(const hooks::PluginFactory& factory) co
   const int position = plugins_.PositionOf(factory.name());
   plugin.set_enabled(position > 0);
   plugin.set_order(position);
-  for (hooks::HookPoint point : factory.hook_points()) plugin.add_hook_points(HookPointToProto(point));
+  for (hooks::HookPoint point : factory.hook_points()) plugin.add_hook_points(engine::HookPointProto(point));
   plugin.set_config_json("{}");
   if (position > 0) {
     const auto& loaded = plugins_.plugins()[static_cast<size_t>(position - 1)];

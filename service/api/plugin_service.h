@@ -42,7 +42,4 @@ class PluginService final : public posd::v1::PluginService::CallbackService {
   const hooks::PluginRegistry& registry_;
 };
 
-// The API's name of a hook point.
-posd::v1::HookPoint HookPointToProto(hooks::HookPoint point);
-
 }  // namespace posd::api

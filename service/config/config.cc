@@ -200,6 +200,39 @@ absl::StatusOr<unsigned> ParseSocketMode(std::string_view text) {
   return mode;
 }
 
+// Sets `*value` to `fallback` when absent; KeyError when outside [min, max].
+template <typename Get, typename Set, typename Has>
+absl::Status Bounded(std::string_view key, Has has, Get get, Set set, uint32_t fallback,
+                     uint32_t min, uint32_t max) {
+  if (!has()) set(fallback);
+  if (get() < min || get() > max) {
+    return KeyError(key, StrCat(get(), " is outside ", min, " to ", max));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateHooks(v1::Hooks& hooks) {
+  POSD_RETURN_IF_ERROR(Bounded(
+      "hooks.before_hook_time_limit_ms", [&] { return hooks.has_before_hook_time_limit_ms(); },
+      [&] { return hooks.before_hook_time_limit_ms(); },
+      [&](uint32_t v) { hooks.set_before_hook_time_limit_ms(v); }, 2000, 1, 60000));
+  POSD_RETURN_IF_ERROR(Bounded(
+      "hooks.after_hook_max_attempts", [&] { return hooks.has_after_hook_max_attempts(); },
+      [&] { return hooks.after_hook_max_attempts(); },
+      [&](uint32_t v) { hooks.set_after_hook_max_attempts(v); }, 10, 1, 1000));
+  POSD_RETURN_IF_ERROR(Bounded(
+      "hooks.after_hook_initial_backoff_ms",
+      [&] { return hooks.has_after_hook_initial_backoff_ms(); },
+      [&] { return hooks.after_hook_initial_backoff_ms(); },
+      [&](uint32_t v) { hooks.set_after_hook_initial_backoff_ms(v); }, 1000, 1, 3'600'000));
+  return Bounded(
+      "hooks.after_hook_max_backoff_ms", [&] { return hooks.has_after_hook_max_backoff_ms(); },
+      [&] { return hooks.after_hook_max_backoff_ms(); },
+      [&](uint32_t v) { hooks.set_after_hook_max_backoff_ms(v); },
+      std::max<uint32_t>(600'000, hooks.after_hook_initial_backoff_ms()),
+      hooks.after_hook_initial_backoff_ms(), 86'400'000);
+}
+
 absl::Status ValidateAndApplyDefaults(Config& config) {
   v1::Server& server = *config.mutable_server();
   if (!server.has_unix_socket()) server.set_unix_socket(std::string(kDefaultUnixSocket));
@@ -236,6 +269,7 @@ absl::Status ValidateAndApplyDefaults(Config& config) {
 
   POSD_RETURN_IF_ERROR(ValidateDevices(config));
   POSD_RETURN_IF_ERROR(ValidateTerminals(*config.mutable_terminals()));
+  POSD_RETURN_IF_ERROR(ValidateHooks(*config.mutable_hooks()));
 
   v1::Logging& logging = *config.mutable_logging();
   if (!logging.has_level()) logging.set_level("info");

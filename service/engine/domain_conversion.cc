@@ -4,6 +4,7 @@
 
 #include "service/common/status_macros.h"
 #include "service/common/strings.h"
+#include "service/core/card_data.h"
 #include "service/core/order_payments.h"
 
 namespace posd::engine {
@@ -128,11 +129,85 @@ absl::StatusOr<core::Order> OrderFromProto(const posd::v1::Order& order) {
   }
   for (const auto& discount : order.discounts()) {
     POSD_ASSIGN_OR_RETURN(core::Money amount, MoneyFromProto(discount.amount(), "discount"));
-    result.discounts.push_back(core::Discount{
-        .code = discount.coupon_code().empty() ? discount.plugin() : discount.coupon_code(),
-        .amount = amount});
+    result.discounts.push_back(core::Discount{.code = DiscountCode(discount), .amount = amount});
   }
+  result.created_at = FromMillis(MillisFromTimestamp(order.created_at()));
+  result.updated_at = FromMillis(MillisFromTimestamp(order.updated_at()));
   return result;
+}
+
+std::string DiscountCode(const posd::v1::AppliedDiscount& discount) {
+  return discount.coupon_code().empty() ? discount.plugin() : discount.coupon_code();
+}
+
+posd::v1::HookPoint HookPointProto(hooks::HookPoint point) {
+  switch (point) {
+    case hooks::HookPoint::kBeforeOrder: return posd::v1::HOOK_POINT_BEFORE_ORDER;
+    case hooks::HookPoint::kAfterOrder: return posd::v1::HOOK_POINT_AFTER_ORDER;
+    case hooks::HookPoint::kBeforePayment: return posd::v1::HOOK_POINT_BEFORE_PAYMENT;
+    case hooks::HookPoint::kAfterPayment: return posd::v1::HOOK_POINT_AFTER_PAYMENT;
+    case hooks::HookPoint::kOnPaymentFailed: return posd::v1::HOOK_POINT_ON_PAYMENT_FAILED;
+    case hooks::HookPoint::kBeforeRefund: return posd::v1::HOOK_POINT_BEFORE_REFUND;
+    case hooks::HookPoint::kAfterRefund: return posd::v1::HOOK_POINT_AFTER_REFUND;
+  }
+  return posd::v1::HOOK_POINT_UNSPECIFIED;
+}
+
+absl::StatusOr<hooks::HookPoint> HookPointFromProto(posd::v1::HookPoint point) {
+  for (hooks::HookPoint candidate : hooks::kAllHookPoints) {
+    if (HookPointProto(candidate) == point) return candidate;
+  }
+  return absl::InvalidArgumentError(
+      StrCat("hook point ", static_cast<int>(point), " is not one of posd's hook points"));
+}
+
+posd::v1::HookRunState HookRunStateProto(hooks::HookRunState state) {
+  switch (state) {
+    case hooks::HookRunState::kPending: return posd::v1::HOOK_RUN_STATE_PENDING;
+    case hooks::HookRunState::kRunning: return posd::v1::HOOK_RUN_STATE_RUNNING;
+    case hooks::HookRunState::kSucceeded: return posd::v1::HOOK_RUN_STATE_SUCCEEDED;
+    case hooks::HookRunState::kFailed: return posd::v1::HOOK_RUN_STATE_FAILED;
+    case hooks::HookRunState::kRetryScheduled: return posd::v1::HOOK_RUN_STATE_RETRY_SCHEDULED;
+    case hooks::HookRunState::kAbandoned: return posd::v1::HOOK_RUN_STATE_ABANDONED;
+  }
+  return posd::v1::HOOK_RUN_STATE_UNSPECIFIED;
+}
+
+absl::StatusOr<hooks::HookRunState> HookRunStateFromProto(posd::v1::HookRunState state) {
+  for (hooks::HookRunState candidate : hooks::kAllHookRunStates) {
+    if (HookRunStateProto(candidate) == state) return candidate;
+  }
+  return absl::InvalidArgumentError(
+      StrCat("hook run state ", static_cast<int>(state), " is not one of posd's run states"));
+}
+
+posd::v1::HookRun HookRunProto(const hooks::HookRun& run, int max_attempts) {
+  posd::v1::HookRun out;
+  out.set_id(run.id);
+  out.set_hook_point(HookPointProto(run.hook_point));
+  out.set_plugin(run.plugin);
+  switch (run.hook_point) {
+    case hooks::HookPoint::kBeforeOrder:
+    case hooks::HookPoint::kAfterOrder: out.set_order_id(run.subject_id); break;
+    case hooks::HookPoint::kBeforePayment:
+    case hooks::HookPoint::kAfterPayment:
+    case hooks::HookPoint::kOnPaymentFailed: out.set_payment_id(run.subject_id); break;
+    case hooks::HookPoint::kBeforeRefund:
+    case hooks::HookPoint::kAfterRefund: out.set_refund_id(run.subject_id); break;
+  }
+  out.set_idempotency_key(run.idempotency_key);
+  out.set_state(HookRunStateProto(run.state));
+  out.set_attempts(run.attempts);
+  out.set_max_attempts(max_attempts);
+  out.set_last_error(run.last_error);
+  if (run.next_attempt_at && hooks::IsClaimable(run.state)) {
+    *out.mutable_next_attempt_at() = TimestampFromMillis(ToMillis(*run.next_attempt_at));
+  }
+  out.set_trigger_sequence(run.trigger_sequence);
+  *out.mutable_created_at() = TimestampFromMillis(ToMillis(run.created_at));
+  *out.mutable_updated_at() = TimestampFromMillis(ToMillis(run.updated_at));
+  if (run.completed_at) *out.mutable_completed_at() = TimestampFromMillis(ToMillis(*run.completed_at));
+  return out;
 }
 
 absl::StatusOr<core::Payment> PaymentFromProto(const posd::v1::Payment& payment) {
@@ -146,16 +221,27 @@ absl::StatusOr<core::Payment> PaymentFromProto(const posd::v1::Payment& payment)
   POSD_ASSIGN_OR_RETURN(core::Money refunded,
                         MoneyFromProto(payment.refunded_amount(), "refunded_amount"));
   POSD_ASSIGN_OR_RETURN(core::PaymentState state, PaymentStateFromProto(payment.status()));
-  return core::Payment{
+  core::Payment result{
       .id = id,
       .order_id = order_id,
       .device_id = PlaceholderDeviceId(),
       .amount = amount,
       .tip = tip,
       .state = state,
+      .failure_reason = payment.failure_reason(),
+      .approval_code = payment.card().approval_code(),
+      .terminal_reference = payment.card().terminal_reference(),
       .terminal_transaction_id = payment.id(),
       .refunded_amount = refunded,
+      .created_at = FromMillis(MillisFromTimestamp(payment.created_at())),
+      .updated_at = FromMillis(MillisFromTimestamp(payment.updated_at())),
   };
+  // The engine stores only properly masked PANs (DoResult drops anything
+  // else), so an unparsable one means "no card data", not an error.
+  if (auto pan = core::MaskedPan::Parse(payment.card().masked_pan()); pan.ok()) {
+    result.card = core::CardData{.brand = payment.card().brand(), .masked_pan = *std::move(pan)};
+  }
+  return result;
 }
 
 absl::StatusOr<core::Refund> RefundFromProto(const posd::v1::Refund& refund) {
@@ -166,7 +252,11 @@ absl::StatusOr<core::Refund> RefundFromProto(const posd::v1::Refund& refund) {
                       .payment_id = payment_id,
                       .amount = amount,
                       .state = RefundStateFromProto(refund.status()),
-                      .reason = refund.reason()};
+                      .reason = refund.reason(),
+                      .failure_reason = refund.failure_reason(),
+                      .terminal_reference = refund.card().terminal_reference(),
+                      .created_at = FromMillis(MillisFromTimestamp(refund.created_at())),
+                      .updated_at = FromMillis(MillisFromTimestamp(refund.updated_at()))};
 }
 
 absl::StatusOr<std::vector<core::Payment>> PaymentsFromProto(

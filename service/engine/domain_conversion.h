@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "posd/v1/hooks.pb.h"
 #include "posd/v1/money.pb.h"
 #include "posd/v1/orders.pb.h"
 #include "posd/v1/payments.pb.h"
@@ -22,6 +23,8 @@
 #include "service/core/order.h"
 #include "service/core/payment.h"
 #include "service/core/refund.h"
+#include "service/hooks/hook_point.h"
+#include "service/hooks/hook_run.h"
 
 namespace posd::engine {
 
@@ -47,8 +50,25 @@ core::RefundState RefundStateFromProto(posd::v1::RefundStatus status);
 std::string_view RefundStatusName(posd::v1::RefundStatus status);
 absl::StatusOr<posd::v1::RefundStatus> ParseRefundStatus(std::string_view name);
 
+// The code a discount counts under in core::Order: its coupon code, or the
+// granting plugin's name for a discount without a coupon.
+std::string DiscountCode(const posd::v1::AppliedDiscount& discount);
+
+// The API's names of hook points and run states (hooks::HookPoint and
+// hooks::HookRunState are the source of truth; these only translate).
+posd::v1::HookPoint HookPointProto(hooks::HookPoint point);
+// INVALID_ARGUMENT for HOOK_POINT_UNSPECIFIED and unknown values.
+absl::StatusOr<hooks::HookPoint> HookPointFromProto(posd::v1::HookPoint point);
+posd::v1::HookRunState HookRunStateProto(hooks::HookRunState state);
+// INVALID_ARGUMENT for HOOK_RUN_STATE_UNSPECIFIED and unknown values.
+absl::StatusOr<hooks::HookRunState> HookRunStateFromProto(posd::v1::HookRunState state);
+// The API's view of a run; `max_attempts` is the outbox runner's budget.
+posd::v1::HookRun HookRunProto(const hooks::HookRun& run, int max_attempts);
+
 // The core view of a stored resource, for the rules. The refunds' and
-// payments' own fields are copied; the order's computed totals are ignored.
+// payments' own fields are copied (with card data, references and times, so
+// a hook subject snapshot is complete); the order's computed totals are
+// ignored.
 absl::StatusOr<core::Order> OrderFromProto(const posd::v1::Order& order);
 absl::StatusOr<core::Payment> PaymentFromProto(const posd::v1::Payment& payment);
 absl::StatusOr<core::Refund> RefundFromProto(const posd::v1::Refund& refund);

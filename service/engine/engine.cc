@@ -1,6 +1,7 @@
 #include "service/engine/engine.h"
 
 #include <future>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -12,6 +13,9 @@
 #include "service/core/order_payments.h"
 #include "service/core/refund_rules.h"
 #include "service/engine/domain_conversion.h"
+#include "service/engine/hook_run_rows.h"
+#include "service/hooks/hook_subject.h"
+#include "service/hooks/hook_subject_codec.h"
 #include "service/engine/resource_rows.h"
 #include "service/store/statement.h"
 #include "service/store/transaction.h"
@@ -90,24 +94,45 @@ bool RefundUnfinished(posd::v1::RefundStatus status) {
          status == posd::v1::REFUND_STATUS_PROCESSING || status == posd::v1::REFUND_STATUS_IN_DOUBT;
 }
 
+std::string AsciiUpper(std::string_view text) {
+  std::string upper(text);
+  for (char& c : upper) c = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+  return upper;
+}
+
+// For each coupon code on `order`: how many other orders that are not
+// CANCELED carry a discount with that code (hooks::OrderDraft::CouponUses).
+// Read inside the group transaction, so it counts the orders of commands
+// committed with this one too. Codes compare without regard to ASCII case, and
+// each count is given under the code as entered and in upper case, which is
+// how coupon plugins name their codes.
+absl::StatusOr<std::map<std::string, int64_t, std::less<>>> CouponUses(store::Database& db,
+                                                                       const Order& order) {
+  std::map<std::string, int64_t, std::less<>> uses;
+  if (order.coupon_codes().empty()) return uses;
+  POSD_ASSIGN_OR_RETURN(
+      store::Statement count,
+      db.Prepare("SELECT count(DISTINCT o.id) FROM order_discounts d JOIN orders o "
+                 "ON o.id = d.order_id WHERE upper(d.coupon_code) = ? AND o.status <> "
+                 "'CANCELED' AND o.id <> ?"));
+  for (const std::string& code : order.coupon_codes()) {
+    const std::string upper = AsciiUpper(code);
+    count.Reset();
+    POSD_RETURN_IF_ERROR(count.BindText(1, upper));
+    POSD_RETURN_IF_ERROR(count.BindText(2, order.id()));
+    POSD_ASSIGN_OR_RETURN(const bool row, count.Step());
+    const int64_t n = row ? count.ColumnInt64(0) : 0;
+    uses[code] = n;
+    uses[upper] = n;
+  }
+  return uses;
+}
+
 absl::StatusOr<core::PaymentState> StateOf(const Payment& payment) {
   return PaymentStateFromProto(payment.status());
 }
 
 }  // namespace
-
-std::string_view HookPointName(HookPoint point) {
-  switch (point) {
-    case HookPoint::kBeforeOrder: return "beforeOrder";
-    case HookPoint::kAfterOrder: return "afterOrder";
-    case HookPoint::kBeforePayment: return "beforePayment";
-    case HookPoint::kAfterPayment: return "afterPayment";
-    case HookPoint::kOnPaymentFailed: return "onPaymentFailed";
-    case HookPoint::kBeforeRefund: return "beforeRefund";
-    case HookPoint::kAfterRefund: return "afterRefund";
-  }
-  return "unknown";
-}
 
 // ---------------------------------------------------------------------------
 // Life cycle and the writer.
@@ -118,6 +143,7 @@ Engine::Engine(const EngineOptions& options)
       hooks_(options.hooks),
       clock_(options.clock != nullptr ? *options.clock : RealClock::Get()),
       max_group_size_(std::max<size_t>(1, options.max_group_size)),
+      hook_max_attempts_(options.hook_max_attempts),
       queries_(std::make_unique<Queries>(*options.store)) {
   core::RandomSource* random = options.random;
   if (random == nullptr) {
@@ -415,51 +441,90 @@ absl::Status Engine::SaveRefund(Tx& tx, Refund& refund) {
   return WriteRefund(tx.db, refund);
 }
 
-absl::Status Engine::AddAfterHooks(Tx& tx, HookPoint point, std::string_view subject_id) {
+// The subject of an after-hook run as the transition leaves it, encoded
+// (hook_subject.h lists what each point carries). `trigger` is set to the
+// sequence of the subject's latest event: the transition's.
+absl::StatusOr<std::string> Engine::HookSnapshot(Tx& tx, hooks::HookPoint point,
+                                                 std::string_view subject_id, uint64_t& trigger) {
+  hooks::HookSubject subject;
+  auto add_order = [&](std::string_view order_id) -> absl::Status {
+    if (order_id.empty()) return absl::OkStatus();
+    POSD_ASSIGN_OR_RETURN(auto order, LoadOrder(tx.db, order_id));
+    if (!order.has_value()) return absl::NotFoundError(StrCat("no order ", order_id));
+    trigger = std::max<uint64_t>(trigger, order->last_event_sequence());
+    POSD_ASSIGN_OR_RETURN(subject.order, OrderFromProto(*order));
+    return absl::OkStatus();
+  };
+  auto add_payment = [&](std::string_view payment_id) -> absl::StatusOr<std::string> {
+    POSD_ASSIGN_OR_RETURN(auto payment, LoadPayment(tx.db, payment_id));
+    if (!payment.has_value()) return absl::NotFoundError(StrCat("no payment ", payment_id));
+    trigger = std::max<uint64_t>(trigger, payment->last_event_sequence());
+    POSD_ASSIGN_OR_RETURN(subject.payment, PaymentFromProto(*payment));
+    return payment->order_id();
+  };
+  switch (point) {
+    case hooks::HookPoint::kAfterOrder:
+      POSD_RETURN_IF_ERROR(add_order(subject_id));
+      break;
+    case hooks::HookPoint::kAfterPayment:
+    case hooks::HookPoint::kOnPaymentFailed: {
+      POSD_ASSIGN_OR_RETURN(const std::string order_id, add_payment(subject_id));
+      POSD_RETURN_IF_ERROR(add_order(order_id));
+      break;
+    }
+    case hooks::HookPoint::kAfterRefund: {
+      POSD_ASSIGN_OR_RETURN(auto refund, LoadRefund(tx.db, subject_id));
+      if (!refund.has_value()) return absl::NotFoundError(StrCat("no refund ", subject_id));
+      trigger = std::max<uint64_t>(trigger, refund->last_event_sequence());
+      POSD_ASSIGN_OR_RETURN(subject.refund, RefundFromProto(*refund));
+      POSD_ASSIGN_OR_RETURN(const std::string order_id, add_payment(refund->payment_id()));
+      POSD_RETURN_IF_ERROR(add_order(order_id));
+      break;
+    }
+    case hooks::HookPoint::kBeforeOrder:
+    case hooks::HookPoint::kBeforePayment:
+    case hooks::HookPoint::kBeforeRefund:
+      return absl::InvalidArgumentError(StrCat(hooks::ToString(point), " has no runs"));
+  }
+  return hooks::EncodeHookSubject(subject);
+}
+
+absl::Status Engine::AddAfterHooks(Tx& tx, hooks::HookPoint point, std::string_view subject_id) {
   if (hooks_ == nullptr) return absl::OkStatus();
-  for (const std::string& plugin : hooks_->AfterHookPlugins(point)) {
-    // The key is stable, so a plugin recognises a retried run as the same.
-    const std::string key = StrCat(subject_id, ":", HookPointName(point), ":", plugin);
-    POSD_ASSIGN_OR_RETURN(
-        store::Statement insert,
-        tx.db.Prepare("INSERT INTO hook_runs (hook_point, plugin, subject_id, idempotency_key, "
-                      "state, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, "
-                      "'PENDING', ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING"));
-    POSD_RETURN_IF_ERROR(insert.BindText(1, HookPointName(point)));
-    POSD_RETURN_IF_ERROR(insert.BindText(2, plugin));
-    POSD_RETURN_IF_ERROR(insert.BindText(3, subject_id));
-    POSD_RETURN_IF_ERROR(insert.BindText(4, key));
-    POSD_RETURN_IF_ERROR(insert.BindInt64(5, tx.now_ms));
-    POSD_RETURN_IF_ERROR(insert.BindInt64(6, tx.now_ms));
-    POSD_RETURN_IF_ERROR(insert.BindInt64(7, tx.now_ms));
-    POSD_RETURN_IF_ERROR(insert.Run());
-    if (tx.db.changes() == 0) continue;
+  const std::vector<hooks::PlannedHookRun> planned = hooks_->PlanAfterRuns(point, subject_id);
+  if (planned.empty()) return absl::OkStatus();
+  uint64_t trigger = 0;
+  absl::StatusOr<std::string> snapshot = HookSnapshot(tx, point, subject_id, trigger);
+  const auto now = FromMillis(tx.now_ms);
+  for (const hooks::PlannedHookRun& plan : planned) {
+    hooks::HookRun run{.id = ids_->NextText(core::IdKind::kHookRun),
+                       .hook_point = plan.hook_point,
+                       .plugin = plan.plugin,
+                       .subject_id = plan.subject_id,
+                       .idempotency_key = plan.idempotency_key,
+                       .state = hooks::HookRunState::kPending,
+                       .next_attempt_at = now,
+                       .trigger_sequence = trigger,
+                       .created_at = now,
+                       .updated_at = now};
+    if (snapshot.ok()) {
+      run.subject_snapshot = *snapshot;
+    } else {
+      // An after-hook must never block the transition it follows: a subject
+      // that cannot be snapshotted makes the run FAILED and visible (posctl
+      // hooks list), not the payment roll back.
+      run.state = hooks::HookRunState::kFailed;
+      run.last_error = StrCat("cannot snapshot the subject: ", snapshot.status().ToString());
+      run.completed_at = now;
+    }
+    POSD_ASSIGN_OR_RETURN(const bool inserted, InsertHookRun(tx.db, run));
+    if (!inserted) continue;  // the same transition seen twice: the run exists
     Event event;
     event.set_kind(posd::v1::EVENT_KIND_HOOK_RUN_CHANGED);
-    auto* run = event.mutable_hook_run();
-    run->set_id(std::to_string(tx.db.last_insert_rowid()));
-    posd::v1::HookPoint proto_point = posd::v1::HOOK_POINT_UNSPECIFIED;
-    posd::v1::HookPoint_Parse(StrCat("HOOK_POINT_", point == HookPoint::kBeforeOrder ? "BEFORE_ORDER"
-                                     : point == HookPoint::kAfterOrder   ? "AFTER_ORDER"
-                                     : point == HookPoint::kBeforePayment ? "BEFORE_PAYMENT"
-                                     : point == HookPoint::kAfterPayment  ? "AFTER_PAYMENT"
-                                     : point == HookPoint::kOnPaymentFailed
-                                         ? "ON_PAYMENT_FAILED"
-                                     : point == HookPoint::kBeforeRefund ? "BEFORE_REFUND"
-                                                                         : "AFTER_REFUND"),
-                              &proto_point);
-    run->set_hook_point(proto_point);
-    run->set_plugin(plugin);
-    if (subject_id.rfind("ord_", 0) == 0) run->set_order_id(std::string(subject_id));
-    if (subject_id.rfind("pay_", 0) == 0) run->set_payment_id(std::string(subject_id));
-    if (subject_id.rfind("ref_", 0) == 0) run->set_refund_id(std::string(subject_id));
-    run->set_idempotency_key(key);
-    run->set_state(posd::v1::HOOK_RUN_STATE_PENDING);
-    *run->mutable_next_attempt_at() = TimestampFromMillis(tx.now_ms);
-    *run->mutable_created_at() = TimestampFromMillis(tx.now_ms);
-    *run->mutable_updated_at() = TimestampFromMillis(tx.now_ms);
+    *event.mutable_hook_run() = HookRunProto(run, hook_max_attempts_);
     POSD_RETURN_IF_ERROR(AppendEvent(tx, std::move(event), subject_id).status());
   }
+  NotifyHookRunsAfterCommit(tx);
   return absl::OkStatus();
 }
 
@@ -505,8 +570,8 @@ absl::StatusOr<Payment> Engine::MovePayment(Tx& tx, Payment payment, core::Payme
 
 absl::Status Engine::AfterPaymentOutcome(Tx& tx, const Payment& payment) {
   POSD_ASSIGN_OR_RETURN(const core::PaymentState state, StateOf(payment));
-  return AddAfterHooks(tx, core::WasApproved(state) ? HookPoint::kAfterPayment
-                                                    : HookPoint::kOnPaymentFailed,
+  return AddAfterHooks(tx, core::WasApproved(state) ? hooks::HookPoint::kAfterPayment
+                                                    : hooks::HookPoint::kOnPaymentFailed,
                        payment.id());
 }
 
@@ -544,7 +609,7 @@ absl::Status Engine::SettleRefund(Tx& tx, Refund refund, posd::v1::RefundStatus 
     if (core::IsFinal(order_next)) *order->mutable_closed_at() = TimestampFromMillis(tx.now_ms);
     POSD_RETURN_IF_ERROR(SaveOrder(tx, *std::move(order)));
   }
-  return AddAfterHooks(tx, HookPoint::kAfterRefund, refund.id());
+  return AddAfterHooks(tx, hooks::HookPoint::kAfterRefund, refund.id());
 }
 
 void Engine::SendSale(Tx& tx, const Payment& payment) {
@@ -702,7 +767,14 @@ absl::StatusOr<Order> Engine::DoCreateOrder(Tx& tx, const Actor&,
       line->set_quantity(in.quantity());
       *line->mutable_unit_price() = MoneyProto(in.unit_price().amount_minor(), input.currency_code());
     }
-    if (hooks_ != nullptr) POSD_RETURN_IF_ERROR(hooks_->BeforeOrder(order));
+    if (hooks_ != nullptr) {
+      POSD_ASSIGN_OR_RETURN(auto uses, CouponUses(tx.db, order));
+      POSD_RETURN_IF_ERROR(hooks_->BeforeOrder(
+          BeforeOrderContext{.change = hooks::OrderDraft::Change::kCreate,
+                             .coupon_uses = std::move(uses),
+                             .now = FromMillis(tx.now_ms)},
+          order));
+    }
     POSD_ASSIGN_OR_RETURN(core::Order core_order, OrderFromProto(order));
     POSD_RETURN_IF_ERROR(core_order.Validate());
     POSD_RETURN_IF_ERROR(InsertOrder(tx.db, order));
@@ -730,13 +802,20 @@ absl::StatusOr<Order> Engine::DoPlaceOrder(Tx& tx, const posd::v1::PlaceOrderReq
     POSD_ASSIGN_OR_RETURN(const core::OrderState state, OrderStateFromProto(order.status()));
     POSD_ASSIGN_OR_RETURN(const core::OrderState next,
                           core::NextOrderState(state, core::OrderEvent::kPlace));
-    if (hooks_ != nullptr) POSD_RETURN_IF_ERROR(hooks_->BeforeOrder(order));
+    if (hooks_ != nullptr) {
+      POSD_ASSIGN_OR_RETURN(auto uses, CouponUses(tx.db, order));
+      POSD_RETURN_IF_ERROR(hooks_->BeforeOrder(
+          BeforeOrderContext{.change = hooks::OrderDraft::Change::kPlace,
+                             .coupon_uses = std::move(uses),
+                             .now = FromMillis(tx.now_ms)},
+          order));
+    }
     POSD_ASSIGN_OR_RETURN(core::Order core_order, OrderFromProto(order));
     POSD_RETURN_IF_ERROR(core_order.Validate());
     order.set_status(OrderStatusProto(next));
     *order.mutable_placed_at() = TimestampFromMillis(tx.now_ms);
     POSD_RETURN_IF_ERROR(SaveOrder(tx, order));
-    POSD_RETURN_IF_ERROR(AddAfterHooks(tx, HookPoint::kAfterOrder, order.id()));
+    POSD_RETURN_IF_ERROR(AddAfterHooks(tx, hooks::HookPoint::kAfterOrder, order.id()));
     return load(order.id());
   }, load);
 }
@@ -834,7 +913,8 @@ absl::StatusOr<Payment> Engine::DoCreatePayment(Tx& tx,
     payment.set_request_id(request.request_id());
     *payment.mutable_created_at() = TimestampFromMillis(tx.now_ms);
     if (hooks_ != nullptr) {
-      POSD_RETURN_IF_ERROR(hooks_->BeforePayment(order ? &*order : nullptr, payment));
+      POSD_RETURN_IF_ERROR(
+          hooks_->BeforePayment(FromMillis(tx.now_ms), order ? &*order : nullptr, payment));
     }
     POSD_ASSIGN_OR_RETURN(core::Payment core_payment, PaymentFromProto(payment));
     POSD_RETURN_IF_ERROR(core_payment.Validate());
@@ -967,7 +1047,14 @@ absl::StatusOr<Refund> Engine::DoRefundPayment(Tx& tx, const Actor& actor,
     refund.set_requested_by(actor.principal);
     refund.set_request_id(request.request_id());
     *refund.mutable_created_at() = TimestampFromMillis(tx.now_ms);
-    if (hooks_ != nullptr) POSD_RETURN_IF_ERROR(hooks_->BeforeRefund(*payment, refund));
+    if (hooks_ != nullptr) {
+      std::optional<Order> order;
+      if (!payment->order_id().empty()) {
+        POSD_ASSIGN_OR_RETURN(order, LoadOrder(tx.db, payment->order_id()));
+      }
+      POSD_RETURN_IF_ERROR(hooks_->BeforeRefund(FromMillis(tx.now_ms), order ? &*order : nullptr,
+                                                *payment, refund));
+    }
     POSD_RETURN_IF_ERROR(devices_.CheckReady(device));
     refund.set_status(posd::v1::REFUND_STATUS_DISPATCHED);
     POSD_RETURN_IF_ERROR(SaveRefund(tx, refund));
@@ -1399,6 +1486,223 @@ absl::Status Engine::DoRecover(Tx& tx) {
     });
   }
   return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------
+// Hook runs: the outbox's store (hooks::HookRunStore) and RetryHookRun.
+
+template <typename T>
+absl::StatusOr<T> Engine::SubmitAndWait(std::string name,
+                                        std::function<absl::StatusOr<T>(Tx&)> run) {
+  std::promise<absl::StatusOr<T>> finished;
+  Submit<T>(std::move(name), std::move(run),
+            [&finished](absl::StatusOr<T> result) { finished.set_value(std::move(result)); });
+  return finished.get_future().get();
+}
+
+void Engine::SetHookRunsListener(std::function<void()> listener) {
+  const std::lock_guard lock(listener_mutex_);
+  hook_runs_listener_ = std::move(listener);
+}
+
+void Engine::NotifyHookRunsAfterCommit(Tx& tx) {
+  tx.after_commit.push_back([this] {
+    const std::lock_guard lock(listener_mutex_);
+    if (hook_runs_listener_) hook_runs_listener_();
+  });
+}
+
+absl::Status Engine::SaveHookRun(Tx& tx, const hooks::HookRun& run) {
+  POSD_RETURN_IF_ERROR(UpdateHookRun(tx.db, run));
+  Event event;
+  event.set_kind(posd::v1::EVENT_KIND_HOOK_RUN_CHANGED);
+  *event.mutable_hook_run() = HookRunProto(run, hook_max_attempts_);
+  return AppendEvent(tx, std::move(event), run.subject_id).status();
+}
+
+absl::StatusOr<hooks::HookRun> Engine::LoadRunForUpdate(Tx& tx, std::string_view run_id) {
+  if (run_id.empty()) return absl::InvalidArgumentError("hook_run_id is required");
+  POSD_ASSIGN_OR_RETURN(auto run, LoadHookRun(tx.db, run_id));
+  if (!run.has_value()) return absl::NotFoundError(StrCat("no hook run ", run_id));
+  return *std::move(run);
+}
+
+absl::StatusOr<int> Engine::RecoverInterrupted(std::chrono::system_clock::time_point now) {
+  return SubmitAndWait<int>("recover hook runs", [this, now](Tx& tx) -> absl::StatusOr<int> {
+    POSD_ASSIGN_OR_RETURN(const std::vector<std::string> ids, RunningHookRunIds(tx.db));
+    for (const std::string& id : ids) {
+      POSD_ASSIGN_OR_RETURN(hooks::HookRun run, LoadRunForUpdate(tx, id));
+      run.state = hooks::HookRunState::kRetryScheduled;
+      run.last_error = "interrupted by a restart of posd: the attempt may or may not have run";
+      run.next_attempt_at = now;
+      run.updated_at = now;
+      POSD_RETURN_IF_ERROR(SaveHookRun(tx, run));
+    }
+    if (!ids.empty()) NotifyHookRunsAfterCommit(tx);
+    return static_cast<int>(ids.size());
+  });
+}
+
+absl::StatusOr<std::vector<hooks::HookRun>> Engine::ClaimDueRuns(
+    std::chrono::system_clock::time_point now, int limit) {
+  return SubmitAndWait<std::vector<hooks::HookRun>>(
+      "claim hook runs", [this, now, limit](Tx& tx) -> absl::StatusOr<std::vector<hooks::HookRun>> {
+        POSD_ASSIGN_OR_RETURN(const std::vector<std::string> ids,
+                              DueHookRunIds(tx.db, ToMillis(now), limit));
+        std::vector<hooks::HookRun> claimed;
+        for (const std::string& id : ids) {
+          POSD_ASSIGN_OR_RETURN(hooks::HookRun run, LoadRunForUpdate(tx, id));
+          run.state = hooks::HookRunState::kRunning;
+          run.attempts += 1;
+          run.next_attempt_at.reset();
+          run.updated_at = now;
+          POSD_RETURN_IF_ERROR(SaveHookRun(tx, run));
+          claimed.push_back(std::move(run));
+        }
+        return claimed;
+      });
+}
+
+absl::Status Engine::RecordSuccess(std::string_view run_id,
+                                   std::chrono::system_clock::time_point now) {
+  return SubmitAndWait<bool>("hook run succeeded",
+                             [this, id = std::string(run_id), now](Tx& tx) -> absl::StatusOr<bool> {
+                               POSD_ASSIGN_OR_RETURN(hooks::HookRun run, LoadRunForUpdate(tx, id));
+                               if (run.state != hooks::HookRunState::kRunning) {
+                                 return absl::FailedPreconditionError(
+                                     StrCat("hook run ", id, " is ", hooks::ToString(run.state),
+                                            ", not RUNNING"));
+                               }
+                               run.state = hooks::HookRunState::kSucceeded;
+                               run.updated_at = now;
+                               run.completed_at = now;
+                               POSD_RETURN_IF_ERROR(SaveHookRun(tx, run));
+                               return true;
+                             })
+      .status();
+}
+
+absl::Status Engine::RecordFailure(std::string_view run_id, const hooks::HookRunFailure& failure,
+                                   std::chrono::system_clock::time_point now) {
+  return SubmitAndWait<bool>(
+             "hook run failed",
+             [this, id = std::string(run_id), failure, now](Tx& tx) -> absl::StatusOr<bool> {
+               if (failure.next_state != hooks::HookRunState::kRetryScheduled &&
+                   failure.next_state != hooks::HookRunState::kFailed &&
+                   failure.next_state != hooks::HookRunState::kAbandoned) {
+                 return absl::InvalidArgumentError(
+                     StrCat("a failed attempt cannot leave a run ",
+                            hooks::ToString(failure.next_state)));
+               }
+               POSD_ASSIGN_OR_RETURN(hooks::HookRun run, LoadRunForUpdate(tx, id));
+               if (run.state != hooks::HookRunState::kRunning) {
+                 return absl::FailedPreconditionError(StrCat(
+                     "hook run ", id, " is ", hooks::ToString(run.state), ", not RUNNING"));
+               }
+               run.state = failure.next_state;
+               run.last_error = failure.error;
+               run.updated_at = now;
+               if (failure.next_state == hooks::HookRunState::kRetryScheduled) {
+                 run.next_attempt_at = failure.next_attempt_at.value_or(now);
+                 NotifyHookRunsAfterCommit(tx);
+               } else {
+                 run.completed_at = now;
+               }
+               POSD_RETURN_IF_ERROR(SaveHookRun(tx, run));
+               return true;
+             })
+      .status();
+}
+
+absl::StatusOr<std::optional<std::chrono::system_clock::time_point>> Engine::NextDueAt() {
+  POSD_ASSIGN_OR_RETURN(const std::optional<int64_t> due, queries_->NextHookRunDueMillis());
+  if (!due.has_value()) return std::optional<std::chrono::system_clock::time_point>();
+  return std::optional<std::chrono::system_clock::time_point>(FromMillis(*due));
+}
+
+absl::StatusOr<hooks::HookRunPage> Engine::ListRuns(const hooks::HookRunFilter& filter) {
+  return queries_->ListHookRuns(filter);
+}
+
+absl::StatusOr<hooks::HookRun> Engine::GetRun(std::string_view run_id) {
+  return queries_->GetHookRun(run_id);
+}
+
+absl::StatusOr<hooks::HookRun> Engine::DoRetryRun(Tx& tx, std::string_view run_id) {
+  POSD_ASSIGN_OR_RETURN(hooks::HookRun run, LoadRunForUpdate(tx, run_id));
+  if (!hooks::IsRetryable(run.state)) {
+    return absl::FailedPreconditionError(
+        StrCat("hook run ", run.id, " is ", hooks::ToString(run.state),
+               ": only FAILED, ABANDONED and RETRY_SCHEDULED runs can be retried"));
+  }
+  const auto now = FromMillis(tx.now_ms);
+  run.state = hooks::HookRunState::kRetryScheduled;
+  run.attempts = 0;
+  run.next_attempt_at = now;
+  run.completed_at.reset();
+  run.updated_at = now;
+  POSD_RETURN_IF_ERROR(SaveHookRun(tx, run));
+  NotifyHookRunsAfterCommit(tx);
+  return run;
+}
+
+absl::StatusOr<hooks::HookRun> Engine::RetryRun(std::string_view run_id,
+                                                std::chrono::system_clock::time_point) {
+  // Due at the command's time, which is the engine's clock like every
+  // other timestamp it writes.
+  return SubmitAndWait<hooks::HookRun>(
+      "retry hook run", [this, id = std::string(run_id)](Tx& tx) { return DoRetryRun(tx, id); });
+}
+
+void Engine::RetryHookRun(const Actor& actor, const posd::v1::RetryHookRunRequest& request,
+                          Callback<posd::v1::HookRun> done) {
+  Submit<posd::v1::HookRun>("RetryHookRun", [this, actor, request](Tx& tx) {
+    return DoRetryHookRun(tx, actor, request);
+  }, std::move(done));
+}
+
+absl::StatusOr<posd::v1::HookRun> Engine::DoRetryHookRun(
+    Tx& tx, const Actor& actor, const posd::v1::RetryHookRunRequest& request) {
+  tx.request_id = request.request_id();
+  POSD_RETURN_IF_ERROR(RequireOperator(actor, "retry a hook run"));
+  auto load = [&](const std::string& id) -> absl::StatusOr<posd::v1::HookRun> {
+    POSD_ASSIGN_OR_RETURN(hooks::HookRun run, LoadRunForUpdate(tx, id));
+    return HookRunProto(run, hook_max_attempts_);
+  };
+  return Idempotent<posd::v1::HookRun>(
+      tx.db, tx.now_ms, request.request_id(), "posd.v1.HookService.RetryHookRun", request,
+      [&]() -> absl::StatusOr<posd::v1::HookRun> {
+        if (request.reason().size() > kMaxNote) {
+          return absl::InvalidArgumentError("reason is longer than 1024 characters");
+        }
+        POSD_ASSIGN_OR_RETURN(hooks::HookRun run, LoadRunForUpdate(tx, request.hook_run_id()));
+        // A retry of a run whose plugin is gone would only be abandoned again.
+        bool enabled = false;
+        if (hooks_ != nullptr) {
+          for (const auto& plan : hooks_->PlanAfterRuns(run.hook_point, run.subject_id)) {
+            enabled = enabled || plan.plugin == run.plugin;
+          }
+        }
+        if (!enabled) {
+          return absl::FailedPreconditionError(
+              StrCat("hook run ", run.id, ": plugin \"", run.plugin, "\" is not enabled for ",
+                     hooks::ToString(run.hook_point), " any more; enable it in the configuration "
+                     "first"));
+        }
+        POSD_ASSIGN_OR_RETURN(run, DoRetryRun(tx, run.id));
+        POSD_RETURN_IF_ERROR(AppendAudit(
+            tx.db,
+            AuditEntry{.actor = actor.principal,
+                       .role = actor.role,
+                       .action = "retry_hook_run",
+                       .subject = run.id,
+                       .reason = request.reason(),
+                       .details = StrCat(hooks::ToString(run.hook_point), " of plugin ", run.plugin,
+                                         " for ", run.subject_id, " scheduled again")},
+            tx.now_ms));
+        return HookRunProto(run, hook_max_attempts_);
+      },
+      load);
 }
 
 }  // namespace posd::engine

@@ -26,6 +26,13 @@
 // payment and refund gets a status query once its terminal is ready
 // (DeviceEvents::OnDeviceReady).
 //
+// Hook runs: the engine is the hooks::HookRunStore of the outbox runner and
+// the API. Runs are inserted by the transition that creates them (with the
+// subject's snapshot); every other change of a run (claim, outcome, recovery,
+// operator retry) is a command on the writer like any other, and appends a
+// HOOK_RUN_CHANGED event. After a commit that made runs due, the listener set
+// with SetHookRunsListener is called (posd wakes the outbox runner there).
+//
 // Lifetime: Start() returns a running engine; Stop() (or the destructor)
 // drains the queue, detaches from the device port and joins the writer.
 // `store`, `devices`, `hooks` and `clock` must outlive the engine. Callbacks
@@ -43,12 +50,15 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "posd/v1/events.pb.h"
+#include "posd/v1/hooks.pb.h"
 #include "posd/v1/orders.pb.h"
 #include "posd/v1/payments.pb.h"
 #include "service/common/clock.h"
@@ -60,6 +70,7 @@
 #include "service/engine/hook_points.h"
 #include "service/engine/queries.h"
 #include "service/engine/request_journal.h"
+#include "service/hooks/hook_run_store.h"
 #include "service/store/store.h"
 
 namespace posd::engine {
@@ -79,6 +90,8 @@ struct EngineOptions {
   core::RandomSource* random = nullptr;
   // At most this many commands share one transaction.
   size_t max_group_size = 64;
+  // The outbox runner's attempt budget, shown with every hook run.
+  int hook_max_attempts = 10;
 };
 
 // Counters for tests and metrics.
@@ -92,7 +105,7 @@ struct EngineStats {
 template <typename T>
 using Callback = std::function<void(absl::StatusOr<T>)>;
 
-class Engine final : public DeviceEvents, public WriteRunner {
+class Engine final : public DeviceEvents, public WriteRunner, public hooks::HookRunStore {
  public:
   // Opens readers, runs recovery and attaches to the device port.
   static absl::StatusOr<std::unique_ptr<Engine>> Start(const EngineOptions& options);
@@ -129,6 +142,33 @@ class Engine final : public DeviceEvents, public WriteRunner {
   void ResolveRefund(const Actor& actor, const posd::v1::ResolveRefundRequest& request,
                      Callback<posd::v1::Refund> done);
 
+  // Operator role; audited. Schedules a FAILED, ABANDONED or RETRY_SCHEDULED
+  // run again now with a fresh attempt budget (HookService.RetryHookRun).
+  // FAILED_PRECONDITION for a run in another state or whose plugin is no
+  // longer enabled; NOT_FOUND for an unknown id.
+  void RetryHookRun(const Actor& actor, const posd::v1::RetryHookRunRequest& request,
+                    Callback<posd::v1::HookRun> done);
+
+  // Called on the writer thread after every commit that added or rescheduled
+  // hook runs; must be quick (posd passes OutboxRunner::Wake). Null: none.
+  void SetHookRunsListener(std::function<void()> listener);
+  int hook_max_attempts() const { return hook_max_attempts_; }
+
+  // hooks::HookRunStore. Writes are commands (they block until committed);
+  // reads use reader connections.
+  absl::StatusOr<int> RecoverInterrupted(std::chrono::system_clock::time_point now) override;
+  absl::StatusOr<std::vector<hooks::HookRun>> ClaimDueRuns(std::chrono::system_clock::time_point now,
+                                                           int limit) override;
+  absl::Status RecordSuccess(std::string_view run_id,
+                             std::chrono::system_clock::time_point now) override;
+  absl::Status RecordFailure(std::string_view run_id, const hooks::HookRunFailure& failure,
+                             std::chrono::system_clock::time_point now) override;
+  absl::StatusOr<std::optional<std::chrono::system_clock::time_point>> NextDueAt() override;
+  absl::StatusOr<hooks::HookRunPage> ListRuns(const hooks::HookRunFilter& filter) override;
+  absl::StatusOr<hooks::HookRun> GetRun(std::string_view run_id) override;
+  absl::StatusOr<hooks::HookRun> RetryRun(std::string_view run_id,
+                                          std::chrono::system_clock::time_point now) override;
+
   // WriteRunner: arbitrary work as one command of a group (for the request
   // journal of other services). Blocks until committed.
   absl::Status RunWrite(const std::function<absl::Status(store::Database&)>& work) override;
@@ -159,6 +199,9 @@ class Engine final : public DeviceEvents, public WriteRunner {
   explicit Engine(const EngineOptions& options);
   template <typename T>
   void Submit(std::string name, std::function<absl::StatusOr<T>(Tx&)> run, Callback<T> done);
+  // Submit, and wait for the commit.
+  template <typename T>
+  absl::StatusOr<T> SubmitAndWait(std::string name, std::function<absl::StatusOr<T>(Tx&)> run);
   void Enqueue(Command command);
   // Queues a DeviceEvents report (retry_until_committed).
   void EnqueueReport(std::string name, std::function<absl::Status(Tx&)> run);
@@ -200,7 +243,17 @@ class Engine final : public DeviceEvents, public WriteRunner {
   absl::Status SavePayment(Tx& tx, posd::v1::Payment& payment);
   absl::Status SaveRefund(Tx& tx, posd::v1::Refund& refund);
   absl::StatusOr<uint64_t> AppendEvent(Tx& tx, posd::v1::Event event, std::string_view subject);
-  absl::Status AddAfterHooks(Tx& tx, HookPoint point, std::string_view subject_id);
+  absl::Status AddAfterHooks(Tx& tx, hooks::HookPoint point, std::string_view subject_id);
+  absl::StatusOr<std::string> HookSnapshot(Tx& tx, hooks::HookPoint point,
+                                           std::string_view subject_id, uint64_t& trigger);
+  // Writes `run`'s changes and appends its HOOK_RUN_CHANGED event.
+  absl::Status SaveHookRun(Tx& tx, const hooks::HookRun& run);
+  absl::StatusOr<hooks::HookRun> LoadRunForUpdate(Tx& tx, std::string_view run_id);
+  absl::StatusOr<hooks::HookRun> DoRetryRun(Tx& tx, std::string_view run_id);
+  absl::StatusOr<posd::v1::HookRun> DoRetryHookRun(Tx& tx, const Actor& actor,
+                                                   const posd::v1::RetryHookRunRequest& request);
+  // Calls the hook runs listener after the commit.
+  void NotifyHookRunsAfterCommit(Tx& tx);
   void SendSale(Tx& tx, const posd::v1::Payment& payment);
 
   store::Store& store_;
@@ -210,6 +263,7 @@ class Engine final : public DeviceEvents, public WriteRunner {
   std::unique_ptr<core::RandomSource> owned_random_;
   std::unique_ptr<core::IdGenerator> ids_;
   const size_t max_group_size_;
+  const int hook_max_attempts_;
   std::unique_ptr<Queries> queries_;
   EventBroadcaster broadcaster_;
 
@@ -224,6 +278,8 @@ class Engine final : public DeviceEvents, public WriteRunner {
   EngineStats stats_;          // guarded by mutex_
   std::thread writer_;
   std::atomic<bool> attached_{false};
+  std::mutex listener_mutex_;
+  std::function<void()> hook_runs_listener_;  // guarded by listener_mutex_
 };
 
 }  // namespace posd::engine

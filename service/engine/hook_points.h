@@ -1,15 +1,22 @@
 // The engine's view of plugins' lifecycle hooks (DESIGN.md, "Lifecycle
 // hooks"): before-hooks run inside a command, before its transition commits,
-// and may adjust the resource or veto; after-hooks are only named here, the
-// engine writes one outbox row (hook_runs) per enabled plugin and point.
+// and may adjust the resource or veto; for after-hooks the engine only asks
+// which runs a transition creates and writes them to the hook_runs outbox in
+// the same transaction (the outbox runner works them off).
 //
 // The engine never names a plugin: whoever builds the engine passes an
-// implementation (the plugin registry's hook chain in posd, fakes in tests).
+// implementation (PluginHookPoints over the hook chain in posd, fakes in
+// tests). Hook points are hooks::HookPoint, the one source of their names.
 //
-// Thread safety: called on the engine's writer thread only; implementations
-// must bound their time (a slow before-hook delays every queued command).
+// Thread safety: the Before* methods are called on the engine's writer thread
+// only, and implementations must bound their time (a slow before-hook delays
+// every queued command); PlanAfterRuns may be called from any thread.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,22 +24,21 @@
 #include "absl/status/status.h"
 #include "posd/v1/orders.pb.h"
 #include "posd/v1/payments.pb.h"
+#include "service/hooks/hook_chain.h"
+#include "service/hooks/hook_point.h"
+#include "service/hooks/order_draft.h"
 
 namespace posd::engine {
 
-enum class HookPoint {
-  kBeforeOrder,
-  kAfterOrder,
-  kBeforePayment,
-  kAfterPayment,
-  kOnPaymentFailed,
-  kBeforeRefund,
-  kAfterRefund,
+// What a beforeOrder hook is told besides the order.
+struct BeforeOrderContext {
+  hooks::OrderDraft::Change change = hooks::OrderDraft::Change::kCreate;
+  // For each coupon code on the order: how many OTHER orders that are not
+  // CANCELED carry a discount with it (hooks::OrderDraft::CouponUses).
+  std::map<std::string, int64_t, std::less<>> coupon_uses = {};
+  // The wall time of the command.
+  std::chrono::system_clock::time_point now = {};
 };
-
-// "beforeOrder", "afterPayment", ...: the names hook_runs and idempotency
-// keys use.
-std::string_view HookPointName(HookPoint point);
 
 class HookPoints {
  public:
@@ -40,14 +46,23 @@ class HookPoints {
 
   // Before-hooks. `order`, `payment`, `refund` are the resource about to be
   // committed; a hook may change what its point allows (discounts on the
-  // order, the payment's tip). A veto is FAILED_PRECONDITION whose message
-  // names the plugin and its reason; any other error fails the command too.
-  virtual absl::Status BeforeOrder(posd::v1::Order& order) = 0;
-  virtual absl::Status BeforePayment(const posd::v1::Order* order, posd::v1::Payment& payment) = 0;
-  virtual absl::Status BeforeRefund(const posd::v1::Payment& payment, posd::v1::Refund& refund) = 0;
+  // order, the payment's tip) and the change is written back into it. A veto
+  // is FAILED_PRECONDITION whose message names the plugin and its reason; any
+  // other error fails the command too. On error the resource is unchanged.
+  virtual absl::Status BeforeOrder(const BeforeOrderContext& context, posd::v1::Order& order) = 0;
+  // `order` is null for a quick sale.
+  virtual absl::Status BeforePayment(std::chrono::system_clock::time_point now,
+                                     const posd::v1::Order* order, posd::v1::Payment& payment) = 0;
+  // `order` is null when the payment was a quick sale.
+  virtual absl::Status BeforeRefund(std::chrono::system_clock::time_point now,
+                                    const posd::v1::Order* order, const posd::v1::Payment& payment,
+                                    const posd::v1::Refund& refund) = 0;
 
-  // The plugins whose after-hook `point` must run, in order.
-  virtual std::vector<std::string> AfterHookPlugins(HookPoint point) const = 0;
+  // The after-hook runs a transition reaching `point` for `subject_id`
+  // creates, in plugin order, each with its idempotency key. Empty for a
+  // before-hook point.
+  virtual std::vector<hooks::PlannedHookRun> PlanAfterRuns(hooks::HookPoint point,
+                                                           std::string_view subject_id) const = 0;
 };
 
 }  // namespace posd::engine

@@ -11,13 +11,16 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "posd/v1/audit.pb.h"
 #include "posd/v1/events.pb.h"
 #include "posd/v1/orders.pb.h"
 #include "posd/v1/payments.pb.h"
+#include "service/hooks/hook_run_store.h"
 #include "service/store/store.h"
 
 namespace posd::engine {
@@ -41,6 +44,18 @@ class Queries {
       const posd::v1::ListPaymentsRequest& request);
   // Oldest first, durable events only.
   absl::StatusOr<posd::v1::ListEventsResponse> ListEvents(const posd::v1::ListEventsRequest& request);
+
+  // Hook runs (hook_run_rows.h). GetHookRun: INVALID_ARGUMENT for an empty
+  // id, NOT_FOUND for an unknown one.
+  absl::StatusOr<hooks::HookRunPage> ListHookRuns(const hooks::HookRunFilter& filter);
+  absl::StatusOr<hooks::HookRun> GetHookRun(std::string_view id);
+  // When the earliest claimable run is due, in milliseconds.
+  absl::StatusOr<std::optional<int64_t>> NextHookRunDueMillis();
+
+  // The audit log, newest first. INVALID_ARGUMENT for a page token from
+  // other filters or an occurred_after later than occurred_before.
+  absl::StatusOr<posd::v1::ListAuditRecordsResponse> ListAuditRecords(
+      const posd::v1::ListAuditRecordsRequest& request);
 
   // Up to `max` stored events with sequence > `after`, ascending.
   absl::StatusOr<std::vector<posd::v1::Event>> ReadEvents(uint64_t after, size_t max);

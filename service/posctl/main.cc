@@ -9,6 +9,7 @@
 #include "service/posctl/devices_commands.h"
 #include "service/posctl/cli_context.h"
 #include "service/posctl/events_commands.h"
+#include "service/posctl/hooks_commands.h"
 #include "service/posctl/orders_commands.h"
 #include "service/posctl/payments_commands.h"
 #include "service/posctl/plugins_commands.h"
@@ -60,6 +61,10 @@ int main(int argc, char** argv) {
   posd::posctl::AddPluginsCommands(app, plugins_arguments, command);
   posd::posctl::DevicesArguments devices_arguments;
   posd::posctl::AddDevicesCommands(app, devices_arguments, command);
+  posd::posctl::HooksArguments hooks_arguments;
+  posd::posctl::AddHooksCommands(app, hooks_arguments, command);
+  posd::posctl::AuditArguments audit_arguments;
+  posd::posctl::AddAuditCommands(app, audit_arguments, command);
 
   try {
     app.parse(argc, argv);

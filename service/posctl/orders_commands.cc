@@ -24,6 +24,12 @@ int PrintOrder(CliContext& context, const posd::v1::Order& order) {
               << (line.name().empty() ? "" : " (" + line.name() + ")") << " @ "
               << FormatMoney(line.unit_price()) << "\n";
   }
+  for (const auto& discount : order.discounts()) {
+    std::cout << "  discount " << discount.coupon_code() << " -" << FormatMoney(discount.amount())
+              << " by " << discount.plugin()
+              << (discount.description().empty() ? "" : " (" + discount.description() + ")")
+              << "\n";
+  }
   for (const auto& payment : order.payments()) {
     std::cout << "  payment " << payment.payment_id() << " "
               << posd::v1::PaymentStatus_Name(payment.status()).substr(15) << " "
@@ -39,6 +45,7 @@ int Create(CliContext& context, const OrdersArguments& arguments) {
   order->set_currency_code(arguments.currency);
   order->set_external_reference(arguments.reference);
   order->set_note(arguments.note);
+  for (const auto& code : arguments.coupons) order->add_coupon_codes(code);
   for (const auto& text : arguments.lines) {
     // SKU:QTY:PRICE[:NAME]
     std::vector<std::string> parts;
@@ -153,6 +160,8 @@ void AddOrdersCommands(CLI::App& app, OrdersArguments& arguments, Command& comma
   auto* create = orders->add_subcommand("create", "create an order (and place it with --place)");
   create->add_option("--currency", arguments.currency, "ISO 4217 code")->capture_default_str();
   create->add_option("--line", arguments.lines, "a line as SKU:QTY:PRICE[:NAME], repeatable");
+  create->add_option("--coupon", arguments.coupons,
+                     "a coupon code for the discount plugin, repeatable");
   create->add_option("--reference", arguments.reference, "external reference, e.g. a table");
   create->add_option("--note", arguments.note, "free note");
   create->add_flag("--place", arguments.place, "place the order at once so it can be paid");

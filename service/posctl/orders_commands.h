@@ -12,6 +12,7 @@ namespace posd::posctl {
 struct OrdersArguments {
   std::string currency = "EUR";
   std::vector<std::string> lines;  // SKU:QTY:PRICE[:NAME]
+  std::vector<std::string> coupons;
   std::string reference;
   std::string note;
   bool place = false;

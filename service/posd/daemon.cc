@@ -9,8 +9,10 @@
 #include "google/protobuf/util/time_util.h"
 #include "service/api/admin_service.h"
 #include "service/api/api_server.h"
+#include "service/api/audit_service.h"
 #include "service/api/device_service.h"
 #include "service/api/event_service.h"
+#include "service/api/hook_service.h"
 #include "service/api/order_service.h"
 #include "service/api/payment_service.h"
 #include "service/api/plugin_service.h"
@@ -22,7 +24,10 @@
 #include "service/devices/device_manager.h"
 #include "service/devices/device_registry.h"
 #include "service/engine/engine.h"
+#include "service/engine/plugin_hook_points.h"
 #include "service/engine/request_journal.h"
+#include "service/hooks/hook_chain.h"
+#include "service/hooks/outbox_runner.h"
 #include "service/hooks/plugin_registry.h"
 #include "service/posd/logging.h"
 #include "service/posd/systemd_notify.h"
@@ -246,18 +251,45 @@ int RunDaemon(const DaemonOptions& options) {
     device_manager = manager->get();
     devices = *std::move(manager);
   }
+  // Before-hooks run inside the engine's commands, through the chain (each
+  // within the time limit); after-hooks run from the outbox on the runner.
+  const config::v1::Hooks& hook_config = config->hooks();
+  hooks::HookChain hook_chain(
+      *plugins,
+      {.time_limit = std::chrono::milliseconds(hook_config.before_hook_time_limit_ms())});
+  engine::PluginHookPoints hook_points(hook_chain);
+  const hooks::OutboxRunnerOptions outbox_options{
+      .initial_backoff = std::chrono::milliseconds(hook_config.after_hook_initial_backoff_ms()),
+      .max_backoff = std::chrono::milliseconds(hook_config.after_hook_max_backoff_ms()),
+      .max_attempts = static_cast<int>(hook_config.after_hook_max_attempts())};
+
   // The engine owns the write connection from here on; everything that
   // writes goes through it (the journal too).
-  auto engine = engine::Engine::Start(
-      {.store = store->get(), .devices = devices.get(), .hooks = nullptr, .clock = &clock});
+  auto engine = engine::Engine::Start({.store = store->get(),
+                                       .devices = devices.get(),
+                                       .hooks = &hook_points,
+                                       .clock = &clock,
+                                       .hook_max_attempts = outbox_options.max_attempts});
   if (!engine.ok()) {
     spdlog::critical("engine refused to start: {}", ToStd(engine.status().message()));
+    return kExitStartFailed;
+  }
+  // After the engine, so its recovery ran; Start resumes runs a previous
+  // process left pending or cut short, and the engine wakes the runner
+  // after every commit that adds runs.
+  hooks::OutboxRunner outbox(**engine, *plugins, clock, outbox_options);
+  (*engine)->SetHookRunsListener([&outbox] { outbox.Wake(); });
+  if (absl::Status started = outbox.Start(); !started.ok()) {
+    spdlog::critical("hook outbox refused to start: {}", ToStd(started.message()));
+    (*engine)->SetHookRunsListener(nullptr);
     return kExitStartFailed;
   }
   engine::RequestJournal journal(**engine, clock);
   api::OrderService order_service(**engine);
   api::PaymentService payment_service(**engine);
   api::PluginService plugin_service(*plugins, hooks::PluginRegistry::Global());
+  api::HookService hook_service(**engine);
+  api::AuditService audit_service((*engine)->queries());
   api::EventService event_service((*engine)->broadcaster(), (*engine)->queries(),
                                   (*store)->instance_id());
   api::AdminService admin_service(
@@ -273,8 +305,9 @@ int RunDaemon(const DaemonOptions& options) {
       },
       clock, journal);
 
-  std::vector<grpc::Service*> services = {&admin_service, &order_service, &payment_service,
-                                          &event_service, &plugin_service};
+  std::vector<grpc::Service*> services = {&admin_service,  &order_service, &payment_service,
+                                          &event_service,  &plugin_service, &hook_service,
+                                          &audit_service};
   std::unique_ptr<api::DeviceService> device_service;
   if (device_manager != nullptr) {
     // Device state changes reach every UI as live-only DEVICE_CHANGED events.
@@ -297,6 +330,8 @@ int RunDaemon(const DaemonOptions& options) {
   auto server = api::ApiServer::Start(*server_options, std::move(services));
   if (!server.ok()) {
     spdlog::critical("cannot serve: {}", ToStd(server.status().message()));
+    outbox.Stop();
+    (*engine)->SetHookRunsListener(nullptr);
     return kExitStartFailed;
   }
   admin_service.SetListenAddresses((*server)->listen_addresses());
@@ -316,6 +351,10 @@ int RunDaemon(const DaemonOptions& options) {
   (*server)->Shutdown(std::chrono::milliseconds(config->server().shutdown_grace_ms()));
   server->reset();
   if (device_manager != nullptr) device_manager->SetDeviceObserver(nullptr);  // before the broadcaster goes
+  // The runner finishes the attempt in progress and stops before the engine
+  // it writes through; a run cut short is resumed at the next start.
+  outbox.Stop();
+  (*engine)->SetHookRunsListener(nullptr);
   (*engine)->Stop();  // finishes queued commands, detaches from the terminals
   engine->reset();
   devices.reset();  // closes the terminal links (before the database closes)

@@ -221,10 +221,22 @@ ALTER TABLE hook_runs ADD COLUMN subject_snapshot BLOB NOT NULL DEFAULT x'';
 ALTER TABLE hook_runs ADD COLUMN trigger_sequence INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Hook runs get the public, time-sortable id the API shows ("hook_..."; the
+// integer key stays for ordering and paging) and the time they ended. Rows
+// written before have no public id yet: they get one derived from their key,
+// which sorts before every generated one.
+constexpr std::string_view kV4HookRunIds = R"sql(
+ALTER TABLE hook_runs ADD COLUMN run_id TEXT;
+ALTER TABLE hook_runs ADD COLUMN completed_at INTEGER;
+UPDATE hook_runs SET run_id = printf('hook_0%025d', id) WHERE run_id IS NULL;
+CREATE UNIQUE INDEX hook_runs_by_run_id ON hook_runs (run_id);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "foundation: instance, event log, audit log, idempotency keys", kV1Foundation},
     {2, "device registry and hook outbox", kV2DevicesAndHooks},
     {3, "orders, payments and refunds", kV3OrdersAndPayments},
+    {4, "hook run ids and completion times", kV4HookRunIds},
 };
 
 }  // namespace

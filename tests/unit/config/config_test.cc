@@ -76,6 +76,39 @@ TEST(ConfigTest, WrongTypesAreNamed) {
                        HasSubstr("storage.database_path: expected text, found a list")));
 }
 
+TEST(ConfigTest, HooksTakeDefaultsAndBoundedValues) {
+  auto defaults = ParseConfig("", "posd.yaml");
+  ASSERT_THAT(defaults, IsOk());
+  EXPECT_EQ(defaults->hooks().before_hook_time_limit_ms(), 2000u);
+  EXPECT_EQ(defaults->hooks().after_hook_max_attempts(), 10u);
+  EXPECT_EQ(defaults->hooks().after_hook_initial_backoff_ms(), 1000u);
+  EXPECT_EQ(defaults->hooks().after_hook_max_backoff_ms(), 600000u);
+
+  auto set = ParseConfig(
+      "hooks:\n  before_hook_time_limit_ms: 300\n  after_hook_max_attempts: 3\n"
+      "  after_hook_initial_backoff_ms: 700000\n",
+      "posd.yaml");
+  ASSERT_THAT(set, IsOk());
+  EXPECT_EQ(set->hooks().before_hook_time_limit_ms(), 300u);
+  EXPECT_EQ(set->hooks().after_hook_max_attempts(), 3u);
+  // The default maximum never undercuts a larger initial backoff.
+  EXPECT_EQ(set->hooks().after_hook_max_backoff_ms(), 700000u);
+
+  EXPECT_THAT(ParseConfig("hooks:\n  before_hook_time_limit_ms: 0\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("hooks.before_hook_time_limit_ms: 0 is outside 1 to 60000")));
+  EXPECT_THAT(ParseConfig("hooks:\n  after_hook_max_attempts: 5000\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("hooks.after_hook_max_attempts: 5000 is outside 1 to 1000")));
+  EXPECT_THAT(ParseConfig("hooks:\n  after_hook_initial_backoff_ms: 500\n"
+                          "  after_hook_max_backoff_ms: 100\n",
+                          "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("hooks.after_hook_max_backoff_ms: 100 is outside 500 to")));
+  EXPECT_THAT(ParseConfig("hooks:\n  retries: 3\n", "c.yaml"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("hooks.retries")));
+}
+
 TEST(ConfigTest, BadValuesAreNamed) {
   EXPECT_THAT(ParseConfig("logging:\n  level: loud\n", "c.yaml"),
               StatusIs(absl::StatusCode::kInvalidArgument,
