@@ -4,7 +4,7 @@
 // agree exactly (every approved payment charged once, every charge an
 // approved payment, nothing charged twice).
 //
-// posd and three posd-termsim processes run as real processes, each
+// posd and four posd-termsim processes run as real processes, each
 // terminal on its own pseudo-terminal. A round starts a few payment flows
 // on every terminal at once and kills posd in one of these ways:
 //  - after a random delay (anywhere: mid-commit, mid-send, mid-answer);
@@ -45,7 +45,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-constexpr int kTerminals = 3;
+constexpr int kTerminals = 4;
 constexpr int kMinPayments = 200;
 constexpr int kMaxRounds = 90;
 constexpr int kMaxFlowsPerTerminalAndRound = 12;
