@@ -1,8 +1,6 @@
 #include "tests/faults/payments/payment_harness.h"
 
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,6 +10,7 @@
 
 #include "grpcpp/grpcpp.h"
 #include "service/channel/result_ledger.h"
+#include "tests/support/termsim.h"
 
 namespace posd::testing {
 namespace {
@@ -74,25 +73,7 @@ void Terminal::Stop() {
 }
 
 std::string Terminal::Control(const std::string& line) const {
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return "ERR socket";
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::snprintf(address.sun_path, sizeof(address.sun_path), "%s", control_.c_str());
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    ::close(fd);
-    return "ERR connect";
-  }
-  const std::string request = line + "\n";
-  if (::write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
-    ::close(fd);
-    return "ERR write";
-  }
-  std::string answer;
-  char c;
-  while (::read(fd, &c, 1) == 1 && c != '\n') answer.push_back(c);
-  ::close(fd);
-  return answer;
+  return TermsimControl(control_, line);
 }
 
 absl::StatusOr<std::vector<channel::ledger::LedgerTransaction>> Terminal::Transactions() const {
