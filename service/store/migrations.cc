@@ -221,10 +221,20 @@ ALTER TABLE hook_runs ADD COLUMN subject_snapshot BLOB NOT NULL DEFAULT x'';
 ALTER TABLE hook_runs ADD COLUMN trigger_sequence INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// WebSocket terminals: the id a terminal advertises in discovery (so posd
+// can follow it to a new address) and whether its link uses TLS.
+constexpr std::string_view kV4WebSocketDevices = R"sql(
+ALTER TABLE devices ADD COLUMN ws_terminal_id TEXT;
+ALTER TABLE devices ADD COLUMN ws_tls INTEGER NOT NULL DEFAULT 0 CHECK (ws_tls IN (0, 1));
+CREATE UNIQUE INDEX devices_by_terminal_id ON devices (ws_terminal_id)
+  WHERE ws_terminal_id IS NOT NULL;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "foundation: instance, event log, audit log, idempotency keys", kV1Foundation},
     {2, "device registry and hook outbox", kV2DevicesAndHooks},
     {3, "orders, payments and refunds", kV3OrdersAndPayments},
+    {4, "websocket terminals: terminal id and tls", kV4WebSocketDevices},
 };
 
 }  // namespace
