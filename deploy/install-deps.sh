@@ -9,7 +9,7 @@ set -eu
 
 RUNTIME_PACKAGES="
   libgrpc++1.51 libprotobuf32 libabsl20220623 libserialport0 libavahi-client3
-  libsqlite3-0 libyaml-cpp0.7 libspdlog1.10 libfmt9 libsystemd0 ca-certificates
+  libsqlite3-0 libyaml-cpp0.7 libspdlog1.10 libfmt9 libsystemd0 libssl3 ca-certificates
 "
 
 BUILD_PACKAGES="
@@ -18,7 +18,7 @@ BUILD_PACKAGES="
   libserialport-dev libavahi-client-dev avahi-daemon avahi-utils dbus
   libsqlite3-dev sqlite3 libyaml-cpp-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  libboost-dev libcli11-dev libspdlog-dev libfmt-dev libsystemd-dev
+  libboost-dev libssl-dev libcli11-dev libspdlog-dev libfmt-dev libsystemd-dev
   socat iproute2 procps openssl
 "
 

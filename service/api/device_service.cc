@@ -242,33 +242,42 @@ grpc::ServerUnaryReactor* DeviceService::CreateDevice(grpc::CallbackServerContex
   if (absl::Status valid = devices::ValidateDeviceId(request->device_id()); !valid.ok()) {
     return Finish(context, valid);
   }
+  devices::DeviceRecord record;
+  record.id = request->device_id();
+  record.name = request->device().display_name();
+  record.created_at_ms = NowMs(clock_);
   if (request->device().has_websocket()) {
-    return Finish(context, absl::UnimplementedError(
-                               "WebSocket terminals arrive with 'Wi-Fi terminals'; this posd "
-                               "drives serial terminals only"));
+    auto link = devices::WebSocketLinkFromProto(request->device().websocket(), record.id);
+    if (!link.ok()) return Finish(context, link.status());
+    record.link = devices::LinkKind::kWebSocket;
+    record.websocket = *std::move(link);
+  } else if (request->device().has_serial()) {
+    auto settings = devices::SettingsFromProto(request->device().serial());
+    if (!settings.ok()) return Finish(context, settings.status());
+    record.serial = *settings;
+  } else {
+    return Finish(context, absl::InvalidArgumentError(
+                               "device: a transport (serial or websocket) is required"));
   }
-  if (!request->device().has_serial()) {
-    return Finish(context, absl::InvalidArgumentError("device.serial: a transport is required"));
-  }
-  auto settings = devices::SettingsFromProto(request->device().serial());
-  if (!settings.ok()) return Finish(context, settings.status());
-  devices::DeviceRecord record{.id = request->device_id(),
-                               .name = request->device().display_name(),
-                               .serial = *settings,
-                               .created_at_ms = NowMs(clock_),
-                               .from_config = false};
   if (absl::Status valid = devices::ValidateRecord(record); !valid.ok()) {
     return Finish(context, valid);
   }
 
   const engine::AuditEntry audit =
       AuditOf(*context, "create_device", record.id, "",
-              StrCat("serial terminal '", record.name, "' on ", record.serial.port, " at ",
-                     record.serial.baud, " baud"));
+              record.link == devices::LinkKind::kWebSocket
+                  ? StrCat("WebSocket terminal '", record.name, "' (terminal id ",
+                           record.websocket.terminal_id, ") at ", devices::LinkName(record))
+                  : StrCat("serial terminal '", record.name, "' on ", record.serial.port, " at ",
+                           record.serial.baud, " baud"));
   posd::v1::Device created;
   created.set_id(record.id);
   created.set_display_name(record.name);
-  *created.mutable_serial() = devices::SettingsToProto(record.serial);
+  if (record.link == devices::LinkKind::kWebSocket) {
+    *created.mutable_websocket() = devices::WebSocketLinkToProto(record.websocket);
+  } else {
+    *created.mutable_serial() = devices::SettingsToProto(record.serial);
+  }
   created.set_state(posd::v1::DEVICE_STATE_CONNECTING);
   created.set_origin(posd::v1::DEVICE_ORIGIN_API);
   *created.mutable_created_at() = TimeUtil::MillisecondsToTimestamp(record.created_at_ms);

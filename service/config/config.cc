@@ -8,6 +8,7 @@
 
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
+#include "absl/strings/numbers.h"
 #include "service/common/strings.h"
 #include "service/common/status_macros.h"
 #include "service/config/log_level.h"
@@ -68,6 +69,58 @@ bool IsStandardBaud(uint32_t baud) {
   return false;
 }
 
+absl::Status ValidateWebSocketLine(Config& config, int i) {
+  const std::string key = StrCat("devices[", i, "].websocket");
+  v1::WebSocketLine& line = *config.mutable_devices(i)->mutable_websocket();
+  const std::string& address = line.address();
+  const size_t colon = address.rfind(':');
+  uint32_t port = 0;
+  if (address.empty()) return KeyError(StrCat(key, ".address"), "is required");
+  if (colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(absl::string_view(address).substr(colon + 1), &port) || port == 0 ||
+      port > 65535 || (address.front() != '[' && address.find(':') != colon) ||
+      (address.front() == '[' && address[colon - 1] != ']')) {
+    return KeyError(StrCat(key, ".address"),
+                    StrCat("'", address, "' is not HOST:PORT (e.g. 192.168.1.20:8080, [::1]:8080)"));
+  }
+  if (!line.has_path()) line.set_path("/");
+  if (line.path().empty() || line.path().front() != '/' ||
+      line.path().find_first_of(" \t\r\n") != std::string::npos) {
+    return KeyError(StrCat(key, ".path"), StrCat("'", line.path(), "' must start with '/'"));
+  }
+  if (!line.has_terminal_id()) line.set_terminal_id(config.devices(i).id());
+  const std::string& terminal = line.terminal_id();
+  if (terminal.empty() || terminal.size() > 63 || terminal.front() < 'a' ||
+      terminal.front() > 'z' || !std::all_of(terminal.begin(), terminal.end(), IsDeviceIdChar)) {
+    return KeyError(StrCat(key, ".terminal_id"),
+                    StrCat("'", terminal, "' must be 1 to 63 lower-case letters, digits and '-'"));
+  }
+  for (int j = 0; j < i; ++j) {
+    if (config.devices(j).has_websocket() && config.devices(j).websocket().address() == address) {
+      return KeyError(StrCat(key, ".address"), StrCat("'", address, "' is already used by device ",
+                                                      config.devices(j).id()));
+    }
+  }
+  if (!line.has_tls()) line.set_tls(false);
+  return absl::OkStatus();
+}
+
+absl::Status ValidateWebSocketSettings(Config& config) {
+  v1::WebSocketSettings& ws = *config.mutable_websocket();
+  if (!ws.has_ping_interval_ms()) ws.set_ping_interval_ms(1000);
+  if (!ws.has_dead_peer_timeout_ms()) ws.set_dead_peer_timeout_ms(3000);
+  if (ws.dead_peer_timeout_ms() < 500 || ws.dead_peer_timeout_ms() > 60000) {
+    return KeyError("websocket.dead_peer_timeout_ms",
+                    StrCat(ws.dead_peer_timeout_ms(), " is not 500 to 60000"));
+  }
+  if (ws.ping_interval_ms() == 0 || ws.ping_interval_ms() >= ws.dead_peer_timeout_ms()) {
+    return KeyError("websocket.ping_interval_ms",
+                    StrCat(ws.ping_interval_ms(),
+                           " must be positive and less than dead_peer_timeout_ms"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateDevices(Config& config) {
   for (int i = 0; i < config.devices_size(); ++i) {
     v1::Device& device = *config.mutable_devices(i);
@@ -86,12 +139,19 @@ absl::Status ValidateDevices(Config& config) {
         return KeyError(StrCat(key, ".id"), StrCat("'", id, "' is listed twice"));
       }
     }
+    if (device.has_serial() && device.has_websocket()) {
+      return KeyError(key, "give serial or websocket, not both");
+    }
+    if (device.has_websocket()) {
+      POSD_RETURN_IF_ERROR(ValidateWebSocketLine(config, i));
+      continue;
+    }
     if (!device.has_serial() || device.serial().port().empty()) {
       return KeyError(StrCat(key, ".serial.port"), "is required");
     }
     v1::SerialLine& serial = *device.mutable_serial();
     for (int j = 0; j < i; ++j) {
-      if (config.devices(j).serial().port() == serial.port()) {
+      if (config.devices(j).has_serial() && config.devices(j).serial().port() == serial.port()) {
         return KeyError(StrCat(key, ".serial.port"),
                         StrCat("'", serial.port(), "' is already used by device ",
                                config.devices(j).id()));
@@ -270,6 +330,7 @@ absl::Status ValidateAndApplyDefaults(Config& config) {
   POSD_RETURN_IF_ERROR(ValidateDevices(config));
   POSD_RETURN_IF_ERROR(ValidateTerminals(*config.mutable_terminals()));
   POSD_RETURN_IF_ERROR(ValidateHooks(*config.mutable_hooks()));
+  POSD_RETURN_IF_ERROR(ValidateWebSocketSettings(config));
 
   v1::Logging& logging = *config.mutable_logging();
   if (!logging.has_level()) logging.set_level("info");

@@ -74,14 +74,31 @@ absl::StatusOr<std::unique_ptr<DeviceDriver>> DeviceDriver::Create(boost::asio::
   }
   if (absl::Status valid = ValidateRecord(options.record); !valid.ok()) return valid;
   std::unique_ptr<DeviceDriver> driver(new DeviceDriver(io, std::move(options), events, clock));
-  channel::SerialLinkTransportOptions link = driver->options_.link;
-  link.description = StrCat("serial ", driver->record_.serial.port);
-  auto serial = channel::SerialLinkTransport::Create(
-      io, [d = driver.get()] { return d->Open(); }, std::move(link));
-  if (!serial.ok()) return serial.status();
-  driver->serial_ = serial->get();
+  std::unique_ptr<channel::MessageTransport> link;
+  if (driver->record_.link == LinkKind::kWebSocket) {
+    websocket::WebSocketClientOptions ws;
+    ws.endpoint = driver->record_.websocket.endpoint;
+    ws.tls = {.enabled = driver->record_.websocket.tls,
+              .ca_file = driver->options_.tls_ca_file,
+              .server_name = ""};
+    ws.websocket = driver->options_.websocket;
+    auto client = websocket::WebSocketClientTransport::Create(
+        io, std::move(ws),
+        [d = driver.get()](const websocket::ConnectReport& report) { d->OnConnectReport(report); });
+    if (!client.ok()) return client.status();
+    driver->websocket_ = client->get();
+    link = *std::move(client);
+  } else {
+    channel::SerialLinkTransportOptions serial_options = driver->options_.link;
+    serial_options.description = StrCat("serial ", driver->record_.serial.port);
+    auto serial = channel::SerialLinkTransport::Create(
+        io, [d = driver.get()] { return d->Open(); }, std::move(serial_options));
+    if (!serial.ok()) return serial.status();
+    driver->serial_ = serial->get();
+    link = *std::move(serial);
+  }
   driver->transport_ = std::make_unique<TracingTransport>(
-      *std::move(serial), [d = driver.get()](posd::v1::TraceEntry e) { d->Record(std::move(e)); },
+      std::move(link), [d = driver.get()](posd::v1::TraceEntry e) { d->Record(std::move(e)); },
       [d = driver.get()](channel::TransportDownReason reason, std::string_view detail) {
         d->OnTransportDown(reason, detail);
       });
@@ -99,7 +116,17 @@ DeviceDriver::DeviceDriver(boost::asio::io_context& io, DeviceDriverOptions opti
       recorder_(std::make_unique<FlightRecorder>(options_.recorder_capacity)), timers_(io) {
   device_.set_id(record_.id);
   device_.set_display_name(record_.name);
-  *device_.mutable_serial() = SettingsToProto(record_.serial);
+  link_name_ = LinkName(record_);
+  if (record_.link == LinkKind::kWebSocket) {
+    auto* ws = device_.mutable_websocket();
+    ws->set_terminal_id(record_.websocket.terminal_id);
+    ws->set_host(record_.websocket.endpoint.host);
+    ws->set_port(record_.websocket.endpoint.port);
+    ws->set_path(record_.websocket.endpoint.path);
+    ws->set_tls(record_.websocket.tls);
+  } else {
+    *device_.mutable_serial() = SettingsToProto(record_.serial);
+  }
   device_.set_origin(record_.from_config ? posd::v1::DEVICE_ORIGIN_CONFIG
                                          : posd::v1::DEVICE_ORIGIN_API);
   if (record_.created_at_ms > 0) {
@@ -120,7 +147,8 @@ DeviceDriver::~DeviceDriver() {
 
 void DeviceDriver::Start() {
   SetState(posd::v1::DEVICE_STATE_CONNECTING, posd::v1::DEVICE_STATE_REASON_UNSPECIFIED,
-           StrCat("opening ", record_.serial.port));
+           StrCat(record_.link == LinkKind::kWebSocket ? "connecting to " : "opening ",
+                  link_name_));
   channel_->Start();
 }
 
@@ -133,6 +161,7 @@ void DeviceDriver::Close(Reason reason, const absl::Status& why) {
   channel_.reset();
   transport_.reset();
   serial_ = nullptr;
+  websocket_ = nullptr;
   fanout_->EndAll(why);
 }
 
@@ -178,6 +207,44 @@ absl::StatusOr<std::unique_ptr<transport::ByteStream>> DeviceDriver::Open() {
            StrCat(record_.serial.port, " open, handshaking"));
   return std::make_unique<TracingByteStream>(
       *std::move(opened), [this](posd::v1::TraceEntry e) { Record(std::move(e)); });
+}
+
+void DeviceDriver::OnConnectReport(const websocket::ConnectReport& report) {
+  if (closed_) return;
+  const std::string url = websocket::EndpointUrl(report.endpoint, record_.websocket.tls);
+  {
+    const std::lock_guard lock(mutex_);
+    device_.mutable_websocket()->set_last_address(
+        StrCat(report.endpoint.host, ":", report.endpoint.port));
+  }
+  if (!report.status.ok()) {
+    const std::string message(report.status.message());
+    // Retried every few seconds: record the first failure and changes only.
+    if (message != last_open_error_) {
+      LinkEvent("CONNECT", StrCat("cannot connect to ", url), message);
+      spdlog::warn("terminal {}: {}: {}", id_, url, message);
+      last_open_error_ = message;
+    }
+    const Reason reason = report.stage == websocket::ConnectStage::kTls
+                              ? posd::v1::DEVICE_STATE_REASON_TLS_ERROR
+                              : posd::v1::DEVICE_STATE_REASON_CONNECT_FAILED;
+    SetState(reason == posd::v1::DEVICE_STATE_REASON_TLS_ERROR ? posd::v1::DEVICE_STATE_FAULT
+                                                               : posd::v1::DEVICE_STATE_DISCONNECTED,
+             reason, StrCat(url, ": ", message));
+    return;
+  }
+  last_open_error_.clear();
+  LinkEvent("CONNECT", StrCat("connected to ", url));
+  Reason reason = posd::v1::DEVICE_STATE_REASON_UNSPECIFIED;
+  {
+    const std::lock_guard lock(mutex_);
+    reason = device_.state_reason();
+  }
+  if (reason == posd::v1::DEVICE_STATE_REASON_CONNECT_FAILED ||
+      reason == posd::v1::DEVICE_STATE_REASON_TLS_ERROR) {
+    reason = posd::v1::DEVICE_STATE_REASON_UNSPECIFIED;
+  }
+  SetState(posd::v1::DEVICE_STATE_CONNECTING, reason, StrCat(url, " connected, handshaking"));
 }
 
 void DeviceDriver::OnTransportDown(channel::TransportDownReason reason, std::string_view detail) {
@@ -455,7 +522,7 @@ void DeviceDriver::RefreshBusy() {
   if (!linked_ || closed_) return;
   if (busy_with_.empty()) {
     SetState(posd::v1::DEVICE_STATE_READY, posd::v1::DEVICE_STATE_REASON_UNSPECIFIED,
-             StrCat("linked on ", record_.serial.port));
+             StrCat("linked on ", link_name_));
     return;
   }
   SetState(posd::v1::DEVICE_STATE_BUSY, posd::v1::DEVICE_STATE_REASON_TRANSACTION_IN_PROGRESS,

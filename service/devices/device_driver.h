@@ -1,5 +1,6 @@
-// The driver of one serial terminal: its link (SerialLinkTransport over the
-// serial port, both wrapped by tracing decorators), the terminal protocol
+// The driver of one terminal: its link (SerialLinkTransport over the serial
+// port, or WebSocketClientTransport to a Wi-Fi terminal's server; wrapped by
+// tracing decorators), the terminal protocol
 // (TerminalChannel: handshake, heartbeats, exactly-once recovery), its state
 // and reason (device_state.h), link statistics, its flight recorder and its
 // trace fan-out. It translates the channel's reports into the engine's
@@ -39,6 +40,7 @@
 #include "service/devices/flight_recorder.h"
 #include "service/devices/trace_fanout.h"
 #include "service/devices/tracing_transport.h"
+#include "service/websocket/websocket_client_transport.h"
 
 namespace posd::devices {
 
@@ -46,6 +48,10 @@ struct DeviceDriverOptions {
   DeviceRecord record;
   channel::TerminalChannelOptions channel;
   channel::SerialLinkTransportOptions link;
+  // WebSocket terminals: limits and timers, and the CA that signs terminal
+  // certificates (record.websocket.tls).
+  websocket::WebSocketOptions websocket;
+  std::string tls_ca_file;
   size_t recorder_capacity = FlightRecorder::kDefaultCapacity;
   // Optional: opens the line (tests). Default: transport::SerialPort::Open.
   channel::ByteStreamOpener opener;
@@ -100,6 +106,8 @@ class DeviceDriver final : private channel::TerminalChannelListener {
   void OnDeviceInfo(const link::v1::DeviceInfo& info) override;
 
   absl::StatusOr<std::unique_ptr<transport::ByteStream>> Open();
+  // WebSocket: the outcome of one connection attempt.
+  void OnConnectReport(const websocket::ConnectReport& report);
   void OnTransportDown(channel::TransportDownReason reason, std::string_view detail);
   void Record(posd::v1::TraceEntry entry);
   void LinkEvent(std::string_view type, std::string_view summary, std::string_view error = "");
@@ -139,6 +147,10 @@ class DeviceDriver final : private channel::TerminalChannelListener {
   posd::v1::LinkStats stats_;  // guarded by mutex_
   double srtt_ms_ = 0;         // guarded by mutex_
   channel::SerialLinkTransport* serial_ = nullptr;  // io thread; for its counters
+  // io thread; WebSocket devices only. Discovery will re-point it
+  // (SetEndpoint) when the terminal announces a new address.
+  websocket::WebSocketClientTransport* websocket_ = nullptr;
+  std::string link_name_;  // LinkName(record_)
 };
 
 }  // namespace posd::devices

@@ -93,6 +93,8 @@ absl::Status DeviceManager::Add(const DeviceRecord& record, channel::ByteStreamO
     options.record = record;
     options.channel = options_.channel;
     options.link = options_.link;
+    options.websocket = options_.websocket;
+    options.tls_ca_file = options_.tls_ca_file;
     options.recorder_capacity = options_.recorder_capacity;
     options.opener = std::move(opener);
     auto driver = DeviceDriver::Create(*io_, std::move(options), events_, clock_);
@@ -103,7 +105,7 @@ absl::Status DeviceManager::Add(const DeviceRecord& record, channel::ByteStreamO
       drivers_.emplace(record.id, shared);
     }
     shared->Start();
-    spdlog::info("terminal {} ({}) on {}", record.id, record.name, record.serial.port);
+    spdlog::info("terminal {} ({}) on {}", record.id, record.name, LinkName(record));
     return absl::OkStatus();
   });
 }

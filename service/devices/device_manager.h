@@ -45,6 +45,9 @@ struct DeviceManagerOptions {
   // Protocol timers; device_id defaults to "posd".
   channel::TerminalChannelOptions channel;
   channel::SerialLinkTransportOptions link;
+  // WebSocket terminals (device_driver.h).
+  websocket::WebSocketOptions websocket;
+  std::string tls_ca_file;
   size_t recorder_capacity = FlightRecorder::kDefaultCapacity;
   const Clock* clock = nullptr;  // optional: the real clock
 };

@@ -10,9 +10,35 @@ namespace {
 
 constexpr char kColumns[] =
     "id, name, serial_port, serial_baud, serial_data_bits, serial_parity, serial_stop_bits, "
-    "serial_flow_control, created_at";
+    "serial_flow_control, created_at, transport, ws_host, ws_port, ws_path, ws_terminal_id, "
+    "ws_tls";
+constexpr char kPlaceholders[] = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15";
+
+absl::Status CheckWebSocketFree(store::Database& db, const DeviceRecord& record) {
+  POSD_ASSIGN_OR_RETURN(
+      auto statement,
+      db.Prepare("SELECT id, ws_terminal_id = ?3 FROM devices WHERE transport = 'websocket' AND "
+                 "id <> ?1 AND (ws_terminal_id = ?3 OR (ws_host = ?4 AND ws_port = ?5 AND "
+                 "ws_host <> ''))"));
+  POSD_RETURN_IF_ERROR(statement.BindText(1, record.id));
+  POSD_RETURN_IF_ERROR(statement.BindText(3, record.websocket.terminal_id));
+  POSD_RETURN_IF_ERROR(statement.BindText(4, record.websocket.endpoint.host));
+  POSD_RETURN_IF_ERROR(statement.BindInt64(5, record.websocket.endpoint.port));
+  POSD_ASSIGN_OR_RETURN(bool row, statement.Step());
+  if (row) {
+    if (statement.ColumnInt64(1) != 0) {
+      return absl::AlreadyExistsError(StrCat("terminal id ", record.websocket.terminal_id,
+                                             " is already bound to device ",
+                                             statement.ColumnText(0)));
+    }
+    return absl::AlreadyExistsError(StrCat("WebSocket terminal ", LinkName(record),
+                                           " is already used by device ", statement.ColumnText(0)));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status CheckPortFree(store::Database& db, const DeviceRecord& record) {
+  if (record.link == LinkKind::kWebSocket) return CheckWebSocketFree(db, record);
   POSD_ASSIGN_OR_RETURN(auto statement,
                         db.Prepare("SELECT id FROM devices WHERE serial_port = ? AND id <> ?"));
   POSD_RETURN_IF_ERROR(statement.BindText(1, record.serial.port));
@@ -29,6 +55,19 @@ absl::Status CheckPortFree(store::Database& db, const DeviceRecord& record) {
 absl::Status BindRecord(store::Statement& statement, const DeviceRecord& record, int64_t now_ms) {
   POSD_RETURN_IF_ERROR(statement.BindText(1, record.id));
   POSD_RETURN_IF_ERROR(statement.BindText(2, record.name));
+  POSD_RETURN_IF_ERROR(statement.BindInt64(9, now_ms));
+  if (record.link == LinkKind::kWebSocket) {
+    // Serial columns stay NULL (?3 .. ?8 unbound).
+    POSD_RETURN_IF_ERROR(statement.BindText(10, "websocket"));
+    POSD_RETURN_IF_ERROR(statement.BindText(11, record.websocket.endpoint.host));
+    POSD_RETURN_IF_ERROR(statement.BindInt64(12, record.websocket.endpoint.port));
+    POSD_RETURN_IF_ERROR(statement.BindText(13, record.websocket.endpoint.path));
+    POSD_RETURN_IF_ERROR(statement.BindText(14, record.websocket.terminal_id));
+    POSD_RETURN_IF_ERROR(statement.BindInt64(15, record.websocket.tls ? 1 : 0));
+    return absl::OkStatus();
+  }
+  POSD_RETURN_IF_ERROR(statement.BindText(10, "serial"));
+  POSD_RETURN_IF_ERROR(statement.BindInt64(15, 0));
   POSD_RETURN_IF_ERROR(statement.BindText(3, record.serial.port));
   POSD_RETURN_IF_ERROR(statement.BindInt64(4, record.serial.baud));
   POSD_RETURN_IF_ERROR(statement.BindInt64(5, record.serial.data_bits));
@@ -36,7 +75,6 @@ absl::Status BindRecord(store::Statement& statement, const DeviceRecord& record,
   POSD_RETURN_IF_ERROR(statement.BindText(7, transport::StopBitsName(record.serial.stop_bits)));
   POSD_RETURN_IF_ERROR(
       statement.BindText(8, transport::FlowControlName(record.serial.flow_control)));
-  POSD_RETURN_IF_ERROR(statement.BindInt64(9, now_ms));
   return absl::OkStatus();
 }
 
@@ -59,10 +97,24 @@ absl::Status ValidateDeviceId(std::string_view id, std::string_view key) {
   return absl::OkStatus();
 }
 
+std::string LinkName(const DeviceRecord& record) {
+  if (record.link == LinkKind::kWebSocket) {
+    return websocket::EndpointUrl(record.websocket.endpoint, record.websocket.tls);
+  }
+  return record.serial.port;
+}
+
 absl::Status ValidateRecord(const DeviceRecord& record) {
   POSD_RETURN_IF_ERROR(ValidateDeviceId(record.id));
   if (record.name.size() > 200) {
     return absl::InvalidArgumentError("display_name: longer than 200 characters");
+  }
+  if (record.link == LinkKind::kWebSocket) {
+    POSD_RETURN_IF_ERROR(ValidateDeviceId(record.websocket.terminal_id, "websocket.terminal_id"));
+    if (absl::Status valid = websocket::ValidateEndpoint(record.websocket.endpoint); !valid.ok()) {
+      return absl::InvalidArgumentError(StrCat("websocket.", valid.message()));
+    }
+    return absl::OkStatus();
   }
   if (record.serial.port.empty()) return absl::InvalidArgumentError("serial.port: is required");
   if (absl::Status valid = record.serial.Validate(); !valid.ok()) {
@@ -74,7 +126,7 @@ absl::Status ValidateRecord(const DeviceRecord& record) {
 absl::StatusOr<std::vector<DeviceRecord>> LoadDevices(store::Database& db) {
   POSD_ASSIGN_OR_RETURN(
       auto statement,
-      db.Prepare(StrCat("SELECT ", kColumns, " FROM devices WHERE transport = 'serial' ORDER BY id")));
+      db.Prepare(StrCat("SELECT ", kColumns, " FROM devices ORDER BY id")));
   std::vector<DeviceRecord> records;
   while (true) {
     POSD_ASSIGN_OR_RETURN(bool row, statement.Step());
@@ -82,6 +134,20 @@ absl::StatusOr<std::vector<DeviceRecord>> LoadDevices(store::Database& db) {
     DeviceRecord record;
     record.id = std::string(statement.ColumnText(0));
     record.name = std::string(statement.ColumnText(1));
+    record.created_at_ms = statement.ColumnInt64(8);
+    if (statement.ColumnText(9) == "websocket") {
+      record.link = LinkKind::kWebSocket;
+      record.websocket.endpoint.host = std::string(statement.ColumnText(10));
+      record.websocket.endpoint.port = static_cast<uint16_t>(statement.ColumnInt64(11));
+      if (!statement.ColumnIsNull(12)) {
+        record.websocket.endpoint.path = std::string(statement.ColumnText(12));
+      }
+      record.websocket.terminal_id =
+          statement.ColumnIsNull(13) ? record.id : std::string(statement.ColumnText(13));
+      record.websocket.tls = statement.ColumnInt64(14) != 0;
+      records.push_back(std::move(record));
+      continue;
+    }
     record.serial.port = std::string(statement.ColumnText(2));
     record.serial.baud = static_cast<int>(statement.ColumnInt64(3));
     if (!statement.ColumnIsNull(4)) {
@@ -113,8 +179,8 @@ absl::Status InsertDevice(store::Database& db, const DeviceRecord& record, int64
   POSD_RETURN_IF_ERROR(CheckPortFree(db, record));
   POSD_ASSIGN_OR_RETURN(
       auto insert,
-      db.Prepare(StrCat("INSERT INTO devices (", kColumns,
-                        ", transport, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'serial', ?9)")));
+      db.Prepare(StrCat("INSERT INTO devices (", kColumns, ", updated_at) VALUES (",
+                        kPlaceholders, ", ?9)")));
   POSD_RETURN_IF_ERROR(BindRecord(insert, record, now_ms));
   return insert.Run();
 }
@@ -125,14 +191,16 @@ absl::Status UpsertDevice(store::Database& db, const DeviceRecord& record, int64
   POSD_ASSIGN_OR_RETURN(
       auto upsert,
       db.Prepare(StrCat(
-          "INSERT INTO devices (", kColumns,
-          ", transport, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'serial', ?9) "
-          "ON CONFLICT (id) DO UPDATE SET name = excluded.name, transport = 'serial', "
+          "INSERT INTO devices (", kColumns, ", updated_at) VALUES (", kPlaceholders,
+          ", ?9) "
+          "ON CONFLICT (id) DO UPDATE SET name = excluded.name, transport = excluded.transport, "
           "serial_port = excluded.serial_port, serial_baud = excluded.serial_baud, "
           "serial_data_bits = excluded.serial_data_bits, serial_parity = excluded.serial_parity, "
           "serial_stop_bits = excluded.serial_stop_bits, "
-          "serial_flow_control = excluded.serial_flow_control, ws_host = NULL, ws_port = NULL, "
-          "ws_path = NULL, updated_at = excluded.updated_at")));
+          "serial_flow_control = excluded.serial_flow_control, ws_host = excluded.ws_host, "
+          "ws_port = excluded.ws_port, ws_path = excluded.ws_path, "
+          "ws_terminal_id = excluded.ws_terminal_id, ws_tls = excluded.ws_tls, "
+          "updated_at = excluded.updated_at")));
   POSD_RETURN_IF_ERROR(BindRecord(upsert, record, now_ms));
   return upsert.Run();
 }
@@ -224,6 +292,38 @@ posd::v1::SerialTransport SettingsToProto(const transport::SerialSettings& setti
       break;
   }
   return serial;
+}
+
+absl::StatusOr<WebSocketLink> WebSocketLinkFromProto(const posd::v1::WebSocketTransport& proto,
+                                                     std::string_view device_id) {
+  WebSocketLink link;
+  link.terminal_id = proto.terminal_id().empty() ? std::string(device_id) : proto.terminal_id();
+  link.tls = proto.tls();
+  link.endpoint.host = proto.host();
+  if (link.endpoint.host.empty()) {
+    return absl::InvalidArgumentError(
+        "websocket.host: is required (following a terminal by discovery alone is not "
+        "supported yet)");
+  }
+  if (proto.port() > 65535) return absl::InvalidArgumentError("websocket.port: must be 0 to 65535");
+  link.endpoint.port =
+      static_cast<uint16_t>(proto.port() != 0 ? proto.port() : (link.tls ? 443 : 80));
+  link.endpoint.path = proto.path().empty() ? "/" : proto.path();
+  POSD_RETURN_IF_ERROR(ValidateDeviceId(link.terminal_id, "websocket.terminal_id"));
+  if (absl::Status valid = websocket::ValidateEndpoint(link.endpoint); !valid.ok()) {
+    return absl::InvalidArgumentError(StrCat("websocket.", valid.message()));
+  }
+  return link;
+}
+
+posd::v1::WebSocketTransport WebSocketLinkToProto(const WebSocketLink& link) {
+  posd::v1::WebSocketTransport proto;
+  proto.set_terminal_id(link.terminal_id);
+  proto.set_host(link.endpoint.host);
+  proto.set_port(link.endpoint.port);
+  proto.set_path(link.endpoint.path);
+  proto.set_tls(link.tls);
+  return proto;
 }
 
 }  // namespace posd::devices

@@ -27,34 +27,59 @@
 #include "posd/v1/devices.pb.h"
 #include "service/store/database.h"
 #include "service/transport/serial_settings.h"
+#include "service/websocket/websocket_options.h"
 
 namespace posd::devices {
 
-// One registered terminal (serial only for now).
+// How posd reaches a terminal.
+enum class LinkKind : uint8_t {
+  kSerial,     // DeviceRecord::serial
+  kWebSocket,  // DeviceRecord::websocket
+};
+
+// A terminal on the network that runs a WebSocket server.
+struct WebSocketLink {
+  // The id the terminal advertises (discovery, beacon); by default the
+  // device id. Discovery binds announcements to the device by this id.
+  std::string terminal_id;
+  // Its fixed address. (A device that only follows discovery will leave
+  // host empty and take address and port from announcements.)
+  websocket::Endpoint endpoint;
+  bool tls = false;
+};
+
+// One registered terminal.
 struct DeviceRecord {
   std::string id;
   std::string name;
-  transport::SerialSettings serial;
+  LinkKind link = LinkKind::kSerial;
+  transport::SerialSettings serial;  // kSerial only
+  WebSocketLink websocket;           // kWebSocket only
   int64_t created_at_ms = 0;
   bool from_config = false;  // not stored; see the file comment
 };
+
+// "/dev/ttyUSB0" or "ws://10.0.0.5:8080/" for logs and state details.
+std::string LinkName(const DeviceRecord& record);
 
 // OK for "counter-1": lower-case letters, digits and '-', 1 to 63
 // characters, starting with a letter. INVALID_ARGUMENT naming `key`.
 absl::Status ValidateDeviceId(std::string_view id, std::string_view key = "device_id");
 
-// Validates the id, name length and serial settings. INVALID_ARGUMENT.
+// Validates the id, name length and the serial settings or WebSocket
+// address. INVALID_ARGUMENT.
 absl::Status ValidateRecord(const DeviceRecord& record);
 
 // Every registered device, by id.
 absl::StatusOr<std::vector<DeviceRecord>> LoadDevices(store::Database& db);
 
 // Inserts `record` (created_at_ms = now_ms). ALREADY_EXISTS when the id is
-// taken or another device uses the same serial port.
+// taken, another device uses the same serial port, or another WebSocket
+// device has the same terminal id or address.
 absl::Status InsertDevice(store::Database& db, const DeviceRecord& record, int64_t now_ms);
 
 // Inserts or replaces the line settings of `record`, keeping created_at.
-// ALREADY_EXISTS when another device uses the same serial port.
+// ALREADY_EXISTS as InsertDevice for a line used by another device.
 absl::Status UpsertDevice(store::Database& db, const DeviceRecord& record, int64_t now_ms);
 
 // NOT_FOUND when no such device.
@@ -72,5 +97,13 @@ absl::StatusOr<std::vector<DeviceRecord>> SyncConfiguredDevices(
 // INVALID_ARGUMENT for a missing port or bad settings.
 absl::StatusOr<transport::SerialSettings> SettingsFromProto(const posd::v1::SerialTransport& serial);
 posd::v1::SerialTransport SettingsToProto(const transport::SerialSettings& settings);
+
+// Conversions between the API's WebSocketTransport and WebSocketLink. An
+// empty terminal_id takes the device id; port 0 takes 443 with TLS, else 80;
+// an empty path takes "/". INVALID_ARGUMENT for a bad id or address, and for
+// an empty host (following discovery alone is not supported yet).
+absl::StatusOr<WebSocketLink> WebSocketLinkFromProto(const posd::v1::WebSocketTransport& proto,
+                                                     std::string_view device_id);
+posd::v1::WebSocketTransport WebSocketLinkToProto(const WebSocketLink& link);
 
 }  // namespace posd::devices

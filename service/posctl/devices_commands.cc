@@ -11,6 +11,7 @@
 #include <random>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
@@ -102,7 +103,11 @@ int List(CliContext& context) {
   std::vector<std::array<std::string, 6>> rows = {{"ID", "NAME", "STATE", "REASON", "PORT", "DETAIL"}};
   for (const auto& d : response.devices()) {
     rows.push_back({d.id(), d.display_name().empty() ? "-" : d.display_name(), StateOf(d),
-                    ReasonOf(d.state_reason()), d.has_serial() ? d.serial().port() : "-",
+                    ReasonOf(d.state_reason()),
+                    d.has_serial()      ? d.serial().port()
+                    : d.has_websocket() ? d.websocket().host() + ":" +
+                                              std::to_string(d.websocket().port())
+                                        : "-",
                     d.state_detail()});
   }
   std::array<size_t, 6> width{};
@@ -137,6 +142,29 @@ int Add(CliContext& context, const DevicesArguments& a) {
   request.set_device_id(a.device_id);
   auto* device = request.mutable_device();
   device->set_display_name(a.name);
+  if (a.websocket.empty() == a.port.empty()) {
+    std::cerr << "posctl: devices add needs --port (serial) or --websocket HOST:PORT\n";
+    return kExitUsage;
+  }
+  if (!a.websocket.empty()) {
+    auto* ws = device->mutable_websocket();
+    const size_t colon = a.websocket.rfind(':');
+    uint32_t port = 0;
+    if (colon == std::string::npos || colon == 0 ||
+        !absl::SimpleAtoi(absl::string_view(a.websocket).substr(colon + 1), &port)) {
+      std::cerr << "posctl: --websocket: '" << a.websocket << "' is not HOST:PORT\n";
+      return kExitUsage;
+    }
+    std::string host = a.websocket.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+    ws->set_host(host);
+    ws->set_port(port);
+    ws->set_path(a.ws_path);
+    ws->set_terminal_id(a.terminal_id);
+    ws->set_tls(a.tls);
+  } else {
   auto* serial = device->mutable_serial();
   serial->set_port(a.port);
   serial->set_baud_rate(a.baud);
@@ -151,6 +179,7 @@ int Add(CliContext& context, const DevicesArguments& a) {
   serial->set_parity(kParity.at(a.parity));
   serial->set_stop_bits(a.stop_bits == "2" ? posd::v1::STOP_BITS_TWO : posd::v1::STOP_BITS_ONE);
   serial->set_flow_control(kFlow.at(a.flow_control));
+  }
   auto stub = posd::v1::DeviceService::NewStub(context.Channel());
   posd::v1::Device created;
   const auto call = context.NewCall();
@@ -267,10 +296,16 @@ void AddDevicesCommands(CLI::App& app, DevicesArguments& a, Command& command) {
   show->add_option("id", a.device_id, "device id")->required();
   show->callback([&] { command = [&](CliContext& c) { return Show(c, a.device_id); }; });
 
-  auto* add = devices->add_subcommand("add", "register a serial terminal (operator)");
+  auto* add = devices->add_subcommand("add", "register a serial or Wi-Fi terminal (operator)");
   add->add_option("--id", a.device_id, "device id, e.g. counter-1")->required();
   add->add_option("--name", a.name, "name shown to staff");
-  add->add_option("--port", a.port, "serial port, e.g. /dev/ttyUSB0")->required();
+  add->add_option("--port", a.port, "serial port, e.g. /dev/ttyUSB0");
+  add->add_option("--websocket", a.websocket,
+                  "instead of --port: HOST:PORT of a Wi-Fi terminal's WebSocket server");
+  add->add_option("--ws-path", a.ws_path, "with --websocket: its path (default /)");
+  add->add_option("--terminal-id", a.terminal_id,
+                  "with --websocket: the id it announces (default: --id)");
+  add->add_flag("--tls", a.tls, "with --websocket: connect with TLS (wss://)");
   add->add_option("--baud", a.baud, "bits per second")->capture_default_str();
   add->add_option("--data-bits", a.data_bits, "5 to 8")->capture_default_str();
   add->add_option("--parity", a.parity, "none, odd, even, mark or space")

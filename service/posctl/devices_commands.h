@@ -19,6 +19,10 @@ struct DevicesArguments {
   std::string parity = "none";
   std::string stop_bits = "1";
   std::string flow_control = "none";
+  std::string websocket;     // add: HOST:PORT of a Wi-Fi terminal instead of --port
+  std::string ws_path;       // add: its WebSocket path (default /)
+  std::string terminal_id;   // add: the id it announces (default: the device id)
+  bool tls = false;          // add: wss://
   std::string reason;
   std::string request_id;
   std::string file;

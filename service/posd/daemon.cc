@@ -23,6 +23,7 @@
 #include "service/config/log_level.h"
 #include "service/devices/device_manager.h"
 #include "service/devices/device_registry.h"
+#include "service/websocket/websocket_options.h"
 #include "service/engine/engine.h"
 #include "service/engine/plugin_hook_points.h"
 #include "service/engine/request_journal.h"
@@ -117,6 +118,24 @@ absl::StatusOr<std::vector<devices::DeviceRecord>> ConfiguredDevices(const confi
     devices::DeviceRecord record;
     record.id = device.id();
     record.name = device.name();
+    record.from_config = true;
+    if (device.has_websocket()) {
+      auto endpoint = websocket::ParseHostPort(device.websocket().address());
+      if (!endpoint.ok()) {
+        return absl::InvalidArgumentError(
+            StrCat("devices: ", record.id, ": websocket.address: ", endpoint.status().message()));
+      }
+      record.link = devices::LinkKind::kWebSocket;
+      record.websocket.endpoint = *std::move(endpoint);
+      record.websocket.endpoint.path = device.websocket().path();
+      record.websocket.terminal_id = device.websocket().terminal_id();
+      record.websocket.tls = device.websocket().tls();
+      if (absl::Status valid = devices::ValidateRecord(record); !valid.ok()) {
+        return absl::InvalidArgumentError(StrCat("devices: ", record.id, ": ", valid.message()));
+      }
+      records.push_back(std::move(record));
+      continue;
+    }
     record.serial.port = Absolute(device.serial().port());
     record.serial.baud = static_cast<int>(device.serial().baud());
     record.serial.data_bits = static_cast<int>(device.serial().data_bits());
@@ -169,6 +188,15 @@ absl::StatusOr<std::unique_ptr<devices::DeviceManager>> StartDevices(const confi
   devices::DeviceManagerOptions options;
   options.clock = &clock;
   ApplyTerminalTimers(config.terminals(), options);
+  // Validated by the configuration loader; unset (0) keeps the defaults.
+  if (config.websocket().ping_interval_ms() != 0) {
+    options.websocket.ping_interval = std::chrono::milliseconds(config.websocket().ping_interval_ms());
+  }
+  if (config.websocket().dead_peer_timeout_ms() != 0) {
+    options.websocket.dead_peer_timeout =
+        std::chrono::milliseconds(config.websocket().dead_peer_timeout_ms());
+  }
+  options.tls_ca_file = config.websocket().tls_ca_file();
   auto manager = devices::DeviceManager::Create(options);
   if (!manager.ok()) return manager.status();
   for (const auto& record : *records) {

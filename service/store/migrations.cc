@@ -232,11 +232,21 @@ UPDATE hook_runs SET run_id = printf('hook_0%025d', id) WHERE run_id IS NULL;
 CREATE UNIQUE INDEX hook_runs_by_run_id ON hook_runs (run_id);
 )sql";
 
+// WebSocket terminals: the id a terminal advertises in discovery (so posd
+// can follow it to a new address) and whether its link uses TLS.
+constexpr std::string_view kV5WebSocketDevices = R"sql(
+ALTER TABLE devices ADD COLUMN ws_terminal_id TEXT;
+ALTER TABLE devices ADD COLUMN ws_tls INTEGER NOT NULL DEFAULT 0 CHECK (ws_tls IN (0, 1));
+CREATE UNIQUE INDEX devices_by_terminal_id ON devices (ws_terminal_id)
+  WHERE ws_terminal_id IS NOT NULL;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "foundation: instance, event log, audit log, idempotency keys", kV1Foundation},
     {2, "device registry and hook outbox", kV2DevicesAndHooks},
     {3, "orders, payments and refunds", kV3OrdersAndPayments},
     {4, "hook run ids and completion times", kV4HookRunIds},
+    {5, "websocket terminals: terminal id and tls", kV5WebSocketDevices},
 };
 
 }  // namespace

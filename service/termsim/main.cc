@@ -1,6 +1,7 @@
 // posd-termsim: a simulated payment terminal that speaks posd's terminal
-// protocol over a pseudo-terminal (or a real serial port), keeps a durable
-// ledger of every charge and refund, and plays faults on demand.
+// protocol over a pseudo-terminal, a real serial port or as a WebSocket
+// server, keeps a durable ledger of every charge and refund, plays faults on
+// demand, and can announce itself with a UDP beacon.
 // See README.md.
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -15,13 +16,16 @@
 #include <vector>
 
 #include "google/protobuf/util/json_util.h"
+#include "service/channel/envelope_codec.h"
 #include "service/channel/result_ledger.h"
 #include "service/common/version.h"
 #include "service/termsim/control_server.h"
 #include "service/termsim/fault_switch.h"
 #include "service/termsim/pty_line.h"
+#include "service/discovery/beacon_sender.h"
 #include "service/termsim/simulator.h"
 #include "service/transport/serial_port.h"
+#include "service/websocket/websocket_server_transport.h"
 
 namespace {
 
@@ -63,6 +67,24 @@ int main(int argc, char** argv) {
   app.add_flag("--pty", use_pty, "create a pseudo-terminal and print 'PTY <slave path>'");
   app.add_option("--link", link, "with --pty: also make this symlink to the slave path");
   app.add_option("--port", port, "use this serial port instead of a pty");
+  std::string ws_listen, ws_path = "/", tls_cert, tls_key, beacon_to;
+  int ws_dead_peer_ms = 3000, ws_ping_ms = 1000, beacon_interval_ms = 1000;
+  app.add_option("--websocket", ws_listen,
+                 "serve WebSocket on ADDRESS:PORT (port 0: pick one) and print "
+                 "'WEBSOCKET ADDRESS:PORT'");
+  app.add_option("--ws-path", ws_path, "with --websocket: HTTP path served")
+      ->capture_default_str();
+  app.add_option("--tls-cert", tls_cert, "with --websocket: serve wss:// with this PEM chain");
+  app.add_option("--tls-key", tls_key, "with --tls-cert: its PEM private key");
+  app.add_option("--ws-ping-ms", ws_ping_ms, "with --websocket: ping interval")
+      ->capture_default_str();
+  app.add_option("--ws-dead-peer-ms", ws_dead_peer_ms,
+                 "with --websocket: drop a controller silent for this long")
+      ->capture_default_str();
+  app.add_option("--beacon", beacon_to,
+                 "with --websocket: send a UDP beacon to this unicast IP:PORT");
+  app.add_option("--beacon-interval-ms", beacon_interval_ms, "time between beacons")
+      ->capture_default_str();
   app.add_option("--baud", baud, "line speed")->capture_default_str();
   app.add_option("--ledger", ledger_path, "durable ledger file")->capture_default_str();
   app.add_option("--control", control_path, "Unix socket for control commands");
@@ -90,8 +112,16 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(log_level));
 
-  if (use_pty == !port.empty()) {
-    std::cerr << "posd-termsim: give exactly one of --pty or --port\n";
+  if (int(use_pty) + int(!port.empty()) + int(!ws_listen.empty()) != 1) {
+    std::cerr << "posd-termsim: give exactly one of --pty, --port or --websocket\n";
+    return 64;
+  }
+  if (!beacon_to.empty() && ws_listen.empty()) {
+    std::cerr << "posd-termsim: --beacon needs --websocket\n";
+    return 64;
+  }
+  if (tls_cert.empty() != tls_key.empty()) {
+    std::cerr << "posd-termsim: give both --tls-cert and --tls-key\n";
     return 64;
   }
   termsim::FaultSwitch faults;
@@ -112,10 +142,40 @@ int main(int argc, char** argv) {
   options.rules.slow_delay = std::chrono::milliseconds(slow_ms);
   options.power_off = std::chrono::milliseconds(power_off_ms);
   options.ledger_path = ledger_path;
-  options.baud = static_cast<uint32_t>(baud);
   std::unique_ptr<termsim::PtyLine> pty;
   std::string line_name;
-  if (use_pty) {
+  // WebSocket: the port bound at the first boot is kept for every reboot, so
+  // posd finds the terminal where it was (unless an address change is asked).
+  websocket::WebSocketServerOptions ws_options;
+  uint16_t ws_port = 0;
+  if (!ws_listen.empty()) {
+    auto listen = websocket::ParseHostPort(ws_listen);
+    if (!listen.ok()) {
+      std::cerr << "posd-termsim: --websocket: " << listen.status().message() << "\n";
+      return 64;
+    }
+    ws_options.address = listen->host;
+    ws_options.port = listen->port;
+    ws_options.path = ws_path;
+    ws_options.tls = {.enabled = !tls_cert.empty(),
+                      .certificate_file = tls_cert,
+                      .private_key_file = tls_key};
+    ws_options.websocket.ping_interval = std::chrono::milliseconds(ws_ping_ms);
+    ws_options.websocket.dead_peer_timeout = std::chrono::milliseconds(ws_dead_peer_ms);
+    options.make_line = [&io, &ws_options, &ws_port]() -> absl::StatusOr<termsim::TerminalLine> {
+      websocket::WebSocketServerOptions now = ws_options;
+      if (ws_port != 0) now.port = ws_port;
+      auto server = websocket::WebSocketServerTransport::Create(io, now);
+      if (!server.ok()) return server.status();
+      ws_port = (*server)->local_port();
+      termsim::TerminalLine line;
+      line.write_garbage = [raw = server->get()](std::vector<uint8_t> bytes) {
+        return raw->SendRaw(bytes);
+      };
+      line.transport = *std::move(server);
+      return line;
+    };
+  } else if (use_pty) {
     auto created = termsim::PtyLine::Create(link);
     if (!created.ok()) {
       std::cerr << "posd-termsim: " << created.status().message() << "\n";
@@ -123,25 +183,51 @@ int main(int argc, char** argv) {
     }
     pty = *std::move(created);
     line_name = pty->slave_path();
-    options.line_description = "pty " + line_name;
-    options.opener = [&io, line = pty.get()] { return line->OpenMaster(io); };
+    options.make_line = termsim::SerialLine(
+        io, [&io, line = pty.get()] { return line->OpenMaster(io); }, "pty " + line_name,
+        static_cast<uint32_t>(baud));
   } else {
     transport::SerialSettings settings;
     settings.port = port;
     settings.baud = baud;
     line_name = port;
-    options.line_description = "serial " + port;
-    options.opener = [&io, settings]() -> absl::StatusOr<std::unique_ptr<transport::ByteStream>> {
-      auto opened = transport::SerialPort::Open(io, settings);
-      if (!opened.ok()) return opened.status();
-      return std::unique_ptr<transport::ByteStream>(*std::move(opened));
-    };
+    options.make_line = termsim::SerialLine(
+        io,
+        [&io, settings]() -> absl::StatusOr<std::unique_ptr<transport::ByteStream>> {
+          auto opened = transport::SerialPort::Open(io, settings);
+          if (!opened.ok()) return opened.status();
+          return std::unique_ptr<transport::ByteStream>(*std::move(opened));
+        },
+        "serial " + port, static_cast<uint32_t>(baud));
   }
 
   auto sim = termsim::Simulator::Create(io, options, faults);
   if (!sim.ok()) {
     std::cerr << "posd-termsim: " << sim.status().message() << "\n";
     return sim.status().code() == absl::StatusCode::kFailedPrecondition ? 75 : 70;
+  }
+  std::unique_ptr<discovery::BeaconSender> beacon;
+  if (!beacon_to.empty()) {
+    auto target = websocket::ParseHostPort(beacon_to);
+    if (!target.ok()) {
+      std::cerr << "posd-termsim: --beacon: " << target.status().message() << "\n";
+      return 64;
+    }
+    auto sender = discovery::BeaconSender::Create(
+        io, {.host = target->host,
+             .port = target->port,
+             .interval = std::chrono::milliseconds(beacon_interval_ms),
+             .beacon = {.terminal_id = endpoint.device_id,
+                        .port = ws_port,
+                        .protocol_version = channel::kProtocolVersion,
+                        .path = ws_path,
+                        .tls = !tls_cert.empty()}});
+    if (!sender.ok()) {
+      std::cerr << "posd-termsim: --beacon: " << sender.status().message() << "\n";
+      return 64;
+    }
+    beacon = *std::move(sender);
+    beacon->Start();
   }
   std::unique_ptr<termsim::ControlServer> control;
   if (!control_path.empty()) {
@@ -157,8 +243,14 @@ int main(int argc, char** argv) {
   std::cout << "posd-termsim " << posd::kVersion << " - simulated payment terminal\n"
             << "  device   " << endpoint.device_id << " (" << endpoint.model << ", firmware "
             << endpoint.firmware_version << ")\n"
-            << "  line     " << line_name << (link.empty() ? "" : " (link " + link + ")") << ", "
-            << baud << " baud\n"
+            << "  line     "
+            << (ws_listen.empty()
+                    ? line_name + (link.empty() ? "" : " (link " + link + ")") + ", " +
+                          std::to_string(baud) + " baud"
+                    : websocket::EndpointUrl({.host = ws_options.address, .port = ws_port,
+                                              .path = ws_path},
+                                             !tls_cert.empty()))
+            << "\n"
             << "  ledger   " << ledger_path << " (" << (*sim)->ledger().transaction_count()
             << " transactions, " << (*sim)->ledger().approved_count() << " approved)\n"
             << "  rules    amount ending in .51 declines, .52 asks for a PIN, .53 is slow ("
@@ -168,7 +260,13 @@ int main(int argc, char** argv) {
     std::cout << "  control  " << control_path << "  (echo status | socat - UNIX-CONNECT:"
               << control_path << ")\n";
   }
+  if (beacon) std::cout << "  beacon   to " << beacon_to << " every " << beacon_interval_ms << " ms\n";
   if (pty) std::cout << "PTY " << pty->slave_path() << "\n";
+  if (!ws_listen.empty()) {
+    const bool v6 = ws_options.address.find(':') != std::string::npos;
+    std::cout << "WEBSOCKET " << (v6 ? "[" : "") << ws_options.address << (v6 ? "]" : "") << ":"
+              << ws_port << "\n";
+  }
   std::cout << std::flush;
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);

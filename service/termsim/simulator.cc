@@ -39,9 +39,28 @@ std::vector<std::string_view> Words(std::string_view line) {
 
 }  // namespace
 
+LineFactory SerialLine(boost::asio::io_context& io, channel::ByteStreamOpener opener,
+                       std::string description, uint32_t baud) {
+  return [&io, opener = std::move(opener), description = std::move(description),
+          baud]() -> absl::StatusOr<TerminalLine> {
+    channel::SerialLinkTransportOptions t;
+    t.link.baud = baud;
+    t.description = description;
+    auto transport = channel::SerialLinkTransport::Create(io, opener, t);
+    if (!transport.ok()) return transport.status();
+    TerminalLine line;
+    line.write_garbage = [serial = transport->get()](std::vector<uint8_t> bytes) {
+      return serial->WriteRaw(std::move(bytes));
+    };
+    line.transport = *std::move(transport);
+    return line;
+  };
+}
+
 absl::StatusOr<std::unique_ptr<Simulator>> Simulator::Create(boost::asio::io_context& io,
                                                              SimulatorOptions options,
                                                              FaultSwitch faults) {
+  if (!options.make_line) return absl::InvalidArgumentError("simulator: no line");
   auto ledger = channel::ResultLedger::Open(options.ledger_path, RealClock::Get());
   if (!ledger.ok()) return ledger.status();
   std::unique_ptr<Simulator> sim(
@@ -65,12 +84,10 @@ Simulator::~Simulator() {
 }
 
 absl::Status Simulator::Boot() {
-  channel::SerialLinkTransportOptions t;
-  t.link.baud = options_.baud;
-  t.description = options_.line_description;
-  auto transport = channel::SerialLinkTransport::Create(io_, options_.opener, t);
-  if (!transport.ok()) return transport.status();
-  transport_ = *std::move(transport);
+  absl::StatusOr<TerminalLine> line = options_.make_line();
+  if (!line.ok()) return line.status();
+  transport_ = std::move(line->transport);
+  write_garbage_ = std::move(line->write_garbage);
   channel::TerminalEndpointOptions endpoint_options = options_.endpoint;
   endpoint_options.session_epoch = 0;  // every boot draws a new epoch
   auto endpoint = channel::TerminalEndpoint::Create(endpoint_options, *transport_, timers_,
@@ -96,6 +113,7 @@ void Simulator::PowerCut() {
     if (endpoint_) endpoint_->Halt();
     endpoint_.reset();
     if (transport_) transport_->Close();
+    write_garbage_ = nullptr;
     transport_.reset();
   });
   timer->async_wait([this, timer, alive = alive_](const boost::system::error_code& ec) {
@@ -108,11 +126,14 @@ void Simulator::PowerCut() {
 }
 
 void Simulator::WriteGarbage(size_t count) {
-  if (!transport_) return;
+  if (!transport_ || !write_garbage_) return;
   static std::mt19937 rng{std::random_device{}()};
   std::vector<uint8_t> bytes(count);
   for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
-  (void)transport_->WriteRaw(std::move(bytes));
+  if (absl::Status s = write_garbage_(std::move(bytes)); !s.ok()) {
+    spdlog::warn("garbage not written: {}", s.ToString());
+    return;
+  }
   spdlog::warn("wrote {} garbage bytes on the line", count);
 }
 

@@ -1,14 +1,17 @@
-// posd-termsim's terminal: a TerminalEndpoint over a SerialLinkTransport,
-// with the decision rules, the fault switches, the ledger and power cycles.
+// posd-termsim's terminal: a TerminalEndpoint over a MessageTransport (a
+// SerialLinkTransport on a pty or serial port, or a WebSocket server), with
+// the decision rules, the fault switches, the ledger and power cycles.
 // main.cc only parses flags and sets up the line and the control socket.
 //
 // Threading: everything runs on the io_context's thread, including
 // Command(). Lifetime: the io_context must outlive the simulator.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "service/channel/asio_timer.h"
@@ -24,13 +27,25 @@ class io_context;
 
 namespace posd::termsim {
 
+// The terminal's connection to posd, made anew at every boot (a power cut
+// closes it): the transport, and how to put noise on it.
+struct TerminalLine {
+  std::unique_ptr<channel::MessageTransport> transport;
+  // Writes bytes outside the protocol's messages (the "garbage" fault).
+  std::function<absl::Status(std::vector<uint8_t> bytes)> write_garbage;
+};
+using LineFactory = std::function<absl::StatusOr<TerminalLine>()>;
+
+// A LineFactory for a serial line (pty or port) opened by `opener`.
+LineFactory SerialLine(boost::asio::io_context& io, channel::ByteStreamOpener opener,
+                       std::string description, uint32_t baud);
+
 struct SimulatorOptions {
   channel::TerminalEndpointOptions endpoint;
   RuleOptions rules;
   std::string ledger_path;
-  channel::ByteStreamOpener opener;
-  std::string line_description = "serial";
-  uint32_t baud = 115200;
+  // Required: makes the line at every boot.
+  LineFactory make_line;
   // How long the terminal stays dark after a power loss.
   channel::Duration power_off = std::chrono::seconds(1);
   // Exit status after crash-after-charge.
@@ -69,7 +84,8 @@ class Simulator final : private channel::TerminalEndpointHooks {
   FaultSwitch faults_;
   channel::AsioTimerFactory timers_;
   std::unique_ptr<channel::ResultLedger> ledger_;
-  std::unique_ptr<channel::SerialLinkTransport> transport_;
+  std::unique_ptr<channel::MessageTransport> transport_;
+  std::function<absl::Status(std::vector<uint8_t>)> write_garbage_;
   std::unique_ptr<channel::TerminalEndpoint> endpoint_;
   bool powered_ = false;
   uint64_t boots_ = 0;

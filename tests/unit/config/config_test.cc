@@ -364,6 +364,43 @@ TEST(ConfigTest, TheShippedExampleAndDemoConfigurationsLoad) {
   EXPECT_EQ(demo->devices(0).id(), "counter-1");
 }
 
+TEST(ConfigTest, WebSocketDevicesTakeDefaultsAndAreChecked) {
+  auto config = ParseConfig(
+      "devices:\n  - id: bar-1\n    websocket: {address: '10.0.0.5:8080'}\n"
+      "  - id: bar-2\n    websocket: {address: '[::1]:9', path: /t, terminal_id: t2, tls: true}\n",
+      "c.yaml");
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->devices(0).websocket().path(), "/");
+  EXPECT_EQ(config->devices(0).websocket().terminal_id(), "bar-1");
+  EXPECT_FALSE(config->devices(0).websocket().tls());
+  EXPECT_EQ(config->devices(1).websocket().terminal_id(), "t2");
+  EXPECT_TRUE(config->devices(1).websocket().tls());
+  EXPECT_EQ(config->websocket().ping_interval_ms(), 1000u);
+  EXPECT_EQ(config->websocket().dead_peer_timeout_ms(), 3000u);
+
+  const std::pair<std::string, std::string> bad[] = {
+      {"devices:\n  - id: a\n    websocket: {}\n", "devices[0].websocket.address: is required"},
+      {"devices:\n  - id: a\n    websocket: {address: host}\n", "is not HOST:PORT"},
+      {"devices:\n  - id: a\n    websocket: {address: 'h:0'}\n", "is not HOST:PORT"},
+      {"devices:\n  - id: a\n    websocket: {address: '::1:80'}\n", "is not HOST:PORT"},
+      {"devices:\n  - id: a\n    websocket: {address: 'h:80', path: x}\n", "websocket.path"},
+      {"devices:\n  - id: a\n    websocket: {address: 'h:80', terminal_id: X}\n",
+       "websocket.terminal_id"},
+      {"devices:\n  - id: a\n    serial: {port: /dev/ttyS0}\n    websocket: {address: 'h:1'}\n",
+       "not both"},
+      {"devices:\n  - id: a\n    websocket: {address: 'h:1'}\n"
+       "  - id: b\n    websocket: {address: 'h:1'}\n",
+       "already used by device a"},
+      {"websocket: {dead_peer_timeout_ms: 100}\n", "websocket.dead_peer_timeout_ms"},
+      {"websocket: {ping_interval_ms: 3000}\n", "websocket.ping_interval_ms"},
+  };
+  for (const auto& [yaml, why] : bad) {
+    EXPECT_THAT(ParseConfig(yaml, "c.yaml"),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(why)))
+        << yaml;
+  }
+}
+
 TEST(ConfigTest, SyntaxErrorsGiveTheLine) {
   EXPECT_THAT(ParseConfig("server:\n  unix_socket: [\n", "c.yaml"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not valid YAML")));

@@ -58,6 +58,72 @@ TEST_F(DeviceRegistryTest, InsertedDevicesComeBackWithTheirLineSettings) {
   EXPECT_EQ((*loaded)[1].serial.baud, 115200);
 }
 
+DeviceRecord WiFi(std::string id, std::string host, uint16_t port) {
+  DeviceRecord record;
+  record.id = id;
+  record.name = "Bar";
+  record.link = LinkKind::kWebSocket;
+  record.websocket.terminal_id = std::move(id);
+  record.websocket.endpoint = {.host = std::move(host), .port = port, .path = "/posd"};
+  return record;
+}
+
+TEST_F(DeviceRegistryTest, WebSocketDevicesComeBackWithTheirAddressNextToSerialOnes) {
+  DeviceRecord bar = WiFi("bar-1", "10.0.0.5", 8443);
+  bar.websocket.tls = true;
+  bar.websocket.terminal_id = "term-77";
+  ASSERT_THAT(InsertDevice(db(), bar, 1000), IsOk());
+  ASSERT_THAT(InsertDevice(db(), Counter("counter-1", "/dev/ttyUSB0"), 2000), IsOk());
+  auto loaded = LoadDevices(db());
+  ASSERT_THAT(loaded.status(), IsOk());
+  ASSERT_EQ(loaded->size(), 2u);
+  const DeviceRecord& back = (*loaded)[0];
+  EXPECT_EQ(back.link, LinkKind::kWebSocket);
+  EXPECT_EQ(back.websocket.terminal_id, "term-77");
+  EXPECT_EQ(back.websocket.endpoint.host, "10.0.0.5");
+  EXPECT_EQ(back.websocket.endpoint.port, 8443);
+  EXPECT_EQ(back.websocket.endpoint.path, "/posd");
+  EXPECT_TRUE(back.websocket.tls);
+  EXPECT_EQ(back.created_at_ms, 1000);
+  EXPECT_EQ(LinkName(back), "wss://10.0.0.5:8443/posd");
+  EXPECT_EQ((*loaded)[1].link, LinkKind::kSerial);
+
+  // The same terminal id or address cannot be bound twice.
+  DeviceRecord same_id = WiFi("bar-2", "10.0.0.6", 80);
+  same_id.websocket.terminal_id = "term-77";
+  EXPECT_THAT(InsertDevice(db(), same_id, 3000),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("bound to device bar-1")));
+  EXPECT_THAT(InsertDevice(db(), WiFi("bar-3", "10.0.0.5", 8443), 3000),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("already used by device bar-1")));
+
+  // A configuration may turn a device from serial into WebSocket.
+  ASSERT_THAT(UpsertDevice(db(), WiFi("counter-1", "10.0.0.9", 81), 4000), IsOk());
+  loaded = LoadDevices(db());
+  ASSERT_THAT(loaded.status(), IsOk());
+  EXPECT_EQ((*loaded)[1].link, LinkKind::kWebSocket);
+  EXPECT_EQ((*loaded)[1].websocket.endpoint.port, 81);
+  EXPECT_EQ((*loaded)[1].created_at_ms, 2000);
+
+  EXPECT_THAT(InsertDevice(db(), WiFi("bar-4", "", 80), 5000),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("websocket.host")));
+}
+
+TEST(WebSocketProtoTest, DefaultsAndRoundTrip) {
+  posd::v1::WebSocketTransport proto;
+  proto.set_host("10.0.0.5");
+  auto link = WebSocketLinkFromProto(proto, "bar-1");
+  ASSERT_THAT(link.status(), IsOk());
+  EXPECT_EQ(link->terminal_id, "bar-1");
+  EXPECT_EQ(link->endpoint.port, 80);
+  EXPECT_EQ(link->endpoint.path, "/");
+  proto.set_tls(true);
+  EXPECT_EQ(WebSocketLinkFromProto(proto, "bar-1")->endpoint.port, 443);
+  EXPECT_EQ(WebSocketLinkToProto(*link).host(), "10.0.0.5");
+  proto.clear_host();
+  EXPECT_THAT(WebSocketLinkFromProto(proto, "bar-1").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not supported yet")));
+}
+
 TEST_F(DeviceRegistryTest, TakenIdsAndPortsAreRefused) {
   ASSERT_THAT(InsertDevice(db(), Counter("counter-1", "/dev/ttyUSB0"), 1), IsOk());
   EXPECT_THAT(InsertDevice(db(), Counter("counter-1", "/dev/ttyUSB9"), 2),

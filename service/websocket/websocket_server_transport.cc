@@ -1,0 +1,311 @@
+#include "service/websocket/websocket_server_transport.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/http.hpp>
+#include <type_traits>
+#include <utility>
+
+#include "service/common/strings.h"
+#include "service/websocket/connection.h"
+
+namespace posd::websocket {
+namespace {
+
+using internal::ConnectionImpl;
+using internal::PlainStream;
+using internal::TlsStream;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace wsb = boost::beast::websocket;
+using tcp = net::ip::tcp;
+
+using HandshakeDone = std::function<void(const absl::Status& status)>;
+using Request = http::request<http::string_body>;
+
+bool OffersSubprotocol(std::string_view header) {
+  size_t start = 0;
+  while (start <= header.size()) {
+    size_t end = header.find(',', start);
+    if (end == std::string_view::npos) end = header.size();
+    std::string_view item = header.substr(start, end - start);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (item == kSubprotocol) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+// Why the request cannot be upgraded (HTTP status and text), or OK.
+std::pair<http::status, std::string> Check(const Request& request, std::string_view path) {
+  std::string_view target = internal::FromBeast(request.target());
+  if (const size_t q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
+  if (target != path) {
+    return {http::status::not_found, StrCat("no WebSocket endpoint at ", target, "\n")};
+  }
+  if (!wsb::is_upgrade(request)) {
+    return {http::status::upgrade_required, "this is a posd terminal: WebSocket only\n"};
+  }
+  if (!OffersSubprotocol(internal::FromBeast(request[http::field::sec_websocket_protocol]))) {
+    return {http::status::bad_request,
+            StrCat("subprotocol ", kSubprotocol, " is required (Sec-WebSocket-Protocol)\n")};
+  }
+  return {http::status::ok, ""};
+}
+
+template <class Stream>
+void ReadUpgrade(std::shared_ptr<ConnectionImpl<Stream>> conn, std::string path,
+                 HandshakeDone done) {
+  auto buffer = std::make_shared<beast::flat_buffer>();
+  auto request = std::make_shared<Request>();
+  http::async_read(
+      conn->ws().next_layer(), *buffer, *request,
+      [conn, buffer, request, path = std::move(path), done = std::move(done)](
+          const beast::error_code& ec, size_t) mutable {
+        if (ec) {
+          done(absl::UnavailableError(StrCat("reading the upgrade request: ", ec.message())));
+          return;
+        }
+        auto [status, text] = Check(*request, path);
+        if (status != http::status::ok) {
+          auto response = std::make_shared<http::response<http::string_body>>(
+              status, request->version());
+          response->set(http::field::server, "posd-termsim");
+          response->set(http::field::content_type, "text/plain");
+          response->keep_alive(false);
+          response->body() = text;
+          response->prepare_payload();
+          http::async_write(conn->ws().next_layer(), *response,
+                            [conn, response, text, done = std::move(done)](
+                                const beast::error_code&, size_t) {
+                              done(absl::InvalidArgumentError(
+                                  StrCat("upgrade refused: ", text.substr(0, text.size() - 1))));
+                            });
+          return;
+        }
+        beast::get_lowest_layer(conn->ws()).expires_never();
+        conn->ws().set_option(wsb::stream_base::decorator([](wsb::response_type& response) {
+          response.set(http::field::sec_websocket_protocol, internal::ToBeast(kSubprotocol));
+          response.set(http::field::server, "posd-termsim");
+        }));
+        conn->ws().async_accept(*request, [conn, request, done = std::move(done)](
+                                              const beast::error_code& accept_ec) {
+          done(accept_ec ? absl::UnavailableError(StrCat("upgrade: ", accept_ec.message()))
+                         : absl::OkStatus());
+        });
+      });
+}
+
+template <class Stream>
+void ServerHandshake(std::shared_ptr<ConnectionImpl<Stream>> conn,
+                     const WebSocketServerOptions& options, HandshakeDone done) {
+  beast::get_lowest_layer(conn->ws()).expires_after(options.websocket.handshake_timeout);
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    conn->ws().next_layer().async_handshake(
+        ssl::stream_base::server,
+        [conn, path = options.path, done = std::move(done)](const beast::error_code& ec) mutable {
+          if (ec) {
+            done(absl::UnavailableError(StrCat("TLS handshake failed: ", ec.message())));
+            return;
+          }
+          ReadUpgrade(conn, std::move(path), std::move(done));
+        });
+  } else {
+    ReadUpgrade(conn, options.path, std::move(done));
+  }
+}
+
+}  // namespace
+
+struct WebSocketServerTransport::Impl {
+  explicit Impl(net::io_context& io) : io(io), acceptor(io) {}
+  net::io_context& io;
+  tcp::acceptor acceptor;
+  std::shared_ptr<ssl::context> tls;  // null without TLS
+  std::map<uint64_t, std::shared_ptr<internal::Connection>> handshaking;
+  std::shared_ptr<internal::Connection> current;
+};
+
+absl::StatusOr<std::unique_ptr<WebSocketServerTransport>> WebSocketServerTransport::Create(
+    net::io_context& io, WebSocketServerOptions options) {
+  if (absl::Status s = ValidateWebSocketOptions(options.websocket); !s.ok()) return s;
+  if (options.path.empty() || options.path[0] != '/') {
+    return absl::InvalidArgumentError(StrCat("path: must start with '/', not '", options.path, "'"));
+  }
+  beast::error_code ec;
+  const net::ip::address address = net::ip::make_address(options.address, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        StrCat("address: '", options.address, "' is not an IP address"));
+  }
+  auto impl = std::make_unique<Impl>(io);
+  if (options.tls.enabled) {
+    impl->tls = std::make_shared<ssl::context>(ssl::context::tls_server);
+    impl->tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                           ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                           ssl::context::no_tlsv1_1);
+    impl->tls->use_certificate_chain_file(options.tls.certificate_file, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(StrCat("tls.certificate_file: cannot load '",
+                                               options.tls.certificate_file, "': ", ec.message()));
+    }
+    impl->tls->use_private_key_file(options.tls.private_key_file, ssl::context::pem, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(StrCat("tls.private_key_file: cannot load '",
+                                               options.tls.private_key_file, "': ", ec.message()));
+    }
+  }
+  const tcp::endpoint endpoint(address, options.port);
+  impl->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(endpoint, ec);
+  if (!ec) impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        StrCat("cannot listen on ", options.address, ":", options.port, ": ", ec.message()));
+  }
+  const uint16_t port = impl->acceptor.local_endpoint().port();
+  return std::unique_ptr<WebSocketServerTransport>(
+      new WebSocketServerTransport(std::move(impl), std::move(options), port));
+}
+
+WebSocketServerTransport::WebSocketServerTransport(std::unique_ptr<Impl> impl,
+                                                   WebSocketServerOptions options, uint16_t port)
+    : impl_(std::move(impl)), options_(std::move(options)), port_(port) {
+  Endpoint self{.host = options_.address, .port = port_, .path = options_.path};
+  description_ = options_.description.empty()
+                     ? StrCat("websocket server ", EndpointUrl(self, options_.tls.enabled))
+                     : options_.description;
+}
+
+WebSocketServerTransport::~WebSocketServerTransport() {
+  Close();
+  *alive_ = false;
+}
+
+void WebSocketServerTransport::Start(channel::MessageTransportHandler* handler) {
+  if (handler_ != nullptr || closed_ || handler == nullptr) return;
+  handler_ = handler;
+  Accept();
+}
+
+void WebSocketServerTransport::Accept() {
+  impl_->acceptor.async_accept([this, alive = alive_](const beast::error_code& ec,
+                                                      tcp::socket socket) {
+    if (!*alive || closed_) return;
+    if (ec) {
+      if (ec == net::error::operation_aborted) return;
+      spdlog::warn("{}: accept failed: {}", description_, ec.message());
+      Accept();
+      return;
+    }
+    const uint64_t id = next_id_++;
+    beast::error_code ignored;
+    const auto peer = socket.remote_endpoint(ignored);
+    spdlog::debug("{}: connection {} from {}:{}", description_, id, peer.address().to_string(),
+                  peer.port());
+    HandshakeDone done = [this, id, alive](const absl::Status& status) {
+      if (*alive) OnHandshakeDone(id, status);
+    };
+    if (impl_->tls) {
+      auto conn = std::make_shared<ConnectionImpl<TlsStream>>(options_.websocket,
+                                                              std::move(socket), *impl_->tls);
+      impl_->handshaking[id] = conn;
+      ServerHandshake(conn, options_, std::move(done));
+    } else {
+      auto conn = std::make_shared<ConnectionImpl<PlainStream>>(options_.websocket,
+                                                                std::move(socket));
+      impl_->handshaking[id] = conn;
+      ServerHandshake(conn, options_, std::move(done));
+    }
+    Accept();
+  });
+}
+
+void WebSocketServerTransport::OnHandshakeDone(uint64_t id, const absl::Status& status) {
+  auto found = impl_->handshaking.find(id);
+  if (found == impl_->handshaking.end()) return;
+  std::shared_ptr<internal::Connection> conn = std::move(found->second);
+  impl_->handshaking.erase(found);
+  if (closed_) return;
+  if (!status.ok()) {
+    spdlog::warn("{}: connection {} refused: {}", description_, id, ToStd(status.message()));
+    conn->Abort();
+    return;
+  }
+  DeliverPendingDown();
+  if (impl_->current) {
+    impl_->current->Abort();
+    impl_->current.reset();
+    current_ = 0;
+    spdlog::info("{}: connection replaced by connection {}", description_, id);
+    handler_->OnTransportDown(channel::TransportDownReason::kStreamFailed,
+                              "replaced by a new connection");
+    if (closed_) return;
+  }
+  impl_->current = conn;
+  current_ = id;
+  internal::ConnectionCallbacks callbacks;
+  callbacks.on_message = [this, id](std::span<const uint8_t> message) {
+    if (id == current_ && handler_ != nullptr) handler_->OnMessage(message);
+  };
+  callbacks.on_closed = [this, id](const absl::Status& why) { OnConnectionClosed(id, why); };
+  conn->Run(std::move(callbacks));
+  spdlog::info("{}: controller connected (connection {})", description_, id);
+  handler_->OnTransportUp();
+}
+
+void WebSocketServerTransport::OnConnectionClosed(uint64_t id, const absl::Status& why) {
+  if (closed_ || id != current_) return;
+  impl_->current.reset();
+  current_ = 0;
+  spdlog::info("{}: connection {} ended: {}", description_, id, ToStd(why.message()));
+  handler_->OnTransportDown(channel::TransportDownReason::kStreamFailed, ToStd(why.message()));
+}
+
+void WebSocketServerTransport::DeliverPendingDown() {
+  if (!down_pending_) return;
+  down_pending_ = false;
+  handler_->OnTransportDown(channel::TransportDownReason::kLocalReset, "reset");
+}
+
+absl::Status WebSocketServerTransport::Send(std::span<const uint8_t> message) {
+  if (closed_ || !impl_->current) {
+    return absl::FailedPreconditionError(StrCat(description_, ": no controller connected"));
+  }
+  return impl_->current->Send(message);
+}
+
+void WebSocketServerTransport::Reset(std::string_view why) {
+  if (closed_ || !impl_->current) return;
+  spdlog::info("{}: reset: {}", description_, why);
+  impl_->current->Abort();
+  impl_->current.reset();
+  current_ = 0;
+  down_pending_ = true;
+  net::post(impl_->io, [this, alive = alive_] {
+    if (!*alive || closed_) return;
+    DeliverPendingDown();
+  });
+}
+
+void WebSocketServerTransport::Close() {
+  if (closed_) return;
+  closed_ = true;
+  beast::error_code ignored;
+  impl_->acceptor.close(ignored);
+  for (auto& [id, conn] : impl_->handshaking) conn->Abort();
+  impl_->handshaking.clear();
+  if (impl_->current) impl_->current->Abort();
+  impl_->current.reset();
+  current_ = 0;
+}
+
+bool WebSocketServerTransport::is_up() const { return !closed_ && impl_->current != nullptr; }
+
+}  // namespace posd::websocket
