@@ -1,14 +1,12 @@
 #include "service/websocket/websocket_client_transport.h"
 
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/beast/http.hpp>
-#include <type_traits>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <utility>
 
 #include "service/common/strings.h"
@@ -17,99 +15,9 @@
 namespace posd::websocket {
 namespace {
 
-using internal::ConnectionImpl;
-using internal::PlainStream;
-using internal::TlsStream;
-namespace beast = boost::beast;
-namespace http = boost::beast::http;
 namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
-namespace wsb = boost::beast::websocket;
 using tcp = net::ip::tcp;
-
-using AttemptDone = std::function<void(ConnectStage stage, const absl::Status& status)>;
-
-std::string HostHeader(const Endpoint& endpoint) {
-  const bool v6 = endpoint.host.find(':') != std::string::npos;
-  return StrCat(v6 ? "[" : "", endpoint.host, v6 ? "]" : "", ":", endpoint.port);
-}
-
-template <class Stream>
-void Upgrade(std::shared_ptr<ConnectionImpl<Stream>> conn, const Endpoint& endpoint,
-             AttemptDone done) {
-  // The WebSocket layer's handshake timeout takes over from the TCP one.
-  beast::get_lowest_layer(conn->ws()).expires_never();
-  conn->ws().set_option(wsb::stream_base::decorator([](wsb::request_type& request) {
-    request.set(http::field::sec_websocket_protocol, internal::ToBeast(kSubprotocol));
-    request.set(http::field::user_agent, "posd");
-  }));
-  auto response = std::make_shared<wsb::response_type>();
-  conn->ws().async_handshake(
-      *response, HostHeader(endpoint), endpoint.path,
-      [conn, response, done = std::move(done)](const beast::error_code& ec) {
-        if (ec) {
-          done(ConnectStage::kUpgrade,
-               absl::UnavailableError(StrCat("websocket upgrade failed: ", ec.message(),
-                                             response->result_int() != 0
-                                                 ? StrCat(" (HTTP ", response->result_int(), ")")
-                                                 : "")));
-          return;
-        }
-        const auto offered = (*response)[http::field::sec_websocket_protocol];
-        if (internal::FromBeast(offered) != kSubprotocol) {
-          done(ConnectStage::kUpgrade,
-               absl::FailedPreconditionError(StrCat("the terminal did not accept subprotocol ",
-                                                    kSubprotocol, " (answered '",
-                                                    internal::FromBeast(offered), "')")));
-          return;
-        }
-        done(ConnectStage::kConnected, absl::OkStatus());
-      });
-}
-
-// TCP connect, TLS (for TlsStream), then the upgrade.
-template <class Stream>
-void Handshake(std::shared_ptr<ConnectionImpl<Stream>> conn, tcp::resolver::results_type results,
-               const WebSocketClientOptions& options, AttemptDone done) {
-  beast::get_lowest_layer(conn->ws()).expires_after(options.websocket.handshake_timeout);
-  beast::get_lowest_layer(conn->ws())
-      .async_connect(results, [conn, endpoint = options.endpoint, tls = options.tls,
-                               done = std::move(done)](const beast::error_code& ec,
-                                                       const tcp::endpoint&) mutable {
-        if (ec) {
-          done(ConnectStage::kConnect,
-               ec == beast::error::timeout
-                   ? absl::DeadlineExceededError("TCP connect timed out")
-                   : absl::UnavailableError(StrCat("TCP connect failed: ", ec.message())));
-          return;
-        }
-        if constexpr (std::is_same_v<Stream, TlsStream>) {
-          SSL* ssl = conn->ws().next_layer().native_handle();
-          const std::string name = tls.server_name.empty() ? endpoint.host : tls.server_name;
-          beast::error_code not_ip;
-          net::ip::make_address(name, not_ip);
-          if (not_ip) {
-            SSL_set_tlsext_host_name(ssl, name.c_str());
-            SSL_set1_host(ssl, name.c_str());
-          } else {
-            X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str());
-          }
-          conn->ws().next_layer().set_verify_mode(ssl::verify_peer);
-          conn->ws().next_layer().async_handshake(
-              ssl::stream_base::client,
-              [conn, endpoint, done = std::move(done)](const beast::error_code& tls_ec) mutable {
-                if (tls_ec) {
-                  done(ConnectStage::kTls,
-                       absl::UnavailableError(StrCat("TLS handshake failed: ", tls_ec.message())));
-                  return;
-                }
-                Upgrade(conn, endpoint, std::move(done));
-              });
-        } else {
-          Upgrade(conn, endpoint, std::move(done));
-        }
-      });
-}
 
 }  // namespace
 
@@ -146,7 +54,7 @@ absl::StatusOr<std::unique_ptr<WebSocketClientTransport>> WebSocketClientTranspo
     impl->tls = std::make_shared<ssl::context>(ssl::context::tls_client);
     impl->tls->set_options(ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                            ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    beast::error_code ec;
+    boost::system::error_code ec;
     if (options.tls.ca_file.empty()) {
       impl->tls->set_default_verify_paths(ec);
     } else {
@@ -195,7 +103,8 @@ void WebSocketClientTransport::Connect() {
   spdlog::debug("{}: connecting (attempt {})", description_, attempts_);
   impl_->resolver.async_resolve(
       options_.endpoint.host, std::to_string(options_.endpoint.port),
-      [this, id, alive = alive_](const beast::error_code& ec, tcp::resolver::results_type results) {
+      [this, id, alive = alive_](const boost::system::error_code& ec,
+                                 const tcp::resolver::results_type& results) {
         if (!*alive || closed_ || id != attempt_) return;
         if (ec) {
           OnAttemptDone(id, ConnectStage::kResolve,
@@ -203,19 +112,15 @@ void WebSocketClientTransport::Connect() {
                                                       ": ", ec.message())));
           return;
         }
-        AttemptDone done = [this, id, alive](ConnectStage stage, const absl::Status& status) {
+        internal::ClientHandshakeDone done = [this, id, alive](ConnectStage stage,
+                                                               const absl::Status& status) {
           if (*alive) OnAttemptDone(id, stage, status);
         };
-        if (impl_->tls) {
-          auto conn = std::make_shared<ConnectionImpl<TlsStream>>(options_.websocket, impl_->io,
-                                                                  *impl_->tls);
-          impl_->connection = conn;
-          Handshake(conn, std::move(results), options_, std::move(done));
-        } else {
-          auto conn = std::make_shared<ConnectionImpl<PlainStream>>(options_.websocket, impl_->io);
-          impl_->connection = conn;
-          Handshake(conn, std::move(results), options_, std::move(done));
-        }
+        impl_->connection =
+            impl_->tls ? internal::ConnectTls(impl_->io, *impl_->tls, results, options_.endpoint,
+                                              options_.tls, options_.websocket, std::move(done))
+                       : internal::ConnectPlain(impl_->io, results, options_.endpoint,
+                                                options_.websocket, std::move(done));
       });
 }
 
@@ -262,7 +167,7 @@ void WebSocketClientTransport::ScheduleReconnect() {
   const uint64_t id = ++attempt_;  // nothing of the old attempt counts any more
   impl_->reconnect.expires_after(reconnect_delay_);
   reconnect_delay_ = std::min(reconnect_delay_ * 2, options_.reconnect_max);
-  impl_->reconnect.async_wait([this, id, alive = alive_](const beast::error_code& ec) {
+  impl_->reconnect.async_wait([this, id, alive = alive_](const boost::system::error_code& ec) {
     if (ec || !*alive || closed_ || id != attempt_) return;
     Connect();
   });

@@ -4,8 +4,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/beast/http.hpp>
-#include <type_traits>
+#include <boost/asio/ssl/context.hpp>
+#include <map>
 #include <utility>
 
 #include "service/common/strings.h"
@@ -14,111 +14,9 @@
 namespace posd::websocket {
 namespace {
 
-using internal::ConnectionImpl;
-using internal::PlainStream;
-using internal::TlsStream;
-namespace beast = boost::beast;
-namespace http = boost::beast::http;
 namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
-namespace wsb = boost::beast::websocket;
 using tcp = net::ip::tcp;
-
-using HandshakeDone = std::function<void(const absl::Status& status)>;
-using Request = http::request<http::string_body>;
-
-bool OffersSubprotocol(std::string_view header) {
-  size_t start = 0;
-  while (start <= header.size()) {
-    size_t end = header.find(',', start);
-    if (end == std::string_view::npos) end = header.size();
-    std::string_view item = header.substr(start, end - start);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-    if (item == kSubprotocol) return true;
-    start = end + 1;
-  }
-  return false;
-}
-
-// Why the request cannot be upgraded (HTTP status and text), or OK.
-std::pair<http::status, std::string> Check(const Request& request, std::string_view path) {
-  std::string_view target = internal::FromBeast(request.target());
-  if (const size_t q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
-  if (target != path) {
-    return {http::status::not_found, StrCat("no WebSocket endpoint at ", target, "\n")};
-  }
-  if (!wsb::is_upgrade(request)) {
-    return {http::status::upgrade_required, "this is a posd terminal: WebSocket only\n"};
-  }
-  if (!OffersSubprotocol(internal::FromBeast(request[http::field::sec_websocket_protocol]))) {
-    return {http::status::bad_request,
-            StrCat("subprotocol ", kSubprotocol, " is required (Sec-WebSocket-Protocol)\n")};
-  }
-  return {http::status::ok, ""};
-}
-
-template <class Stream>
-void ReadUpgrade(std::shared_ptr<ConnectionImpl<Stream>> conn, std::string path,
-                 HandshakeDone done) {
-  auto buffer = std::make_shared<beast::flat_buffer>();
-  auto request = std::make_shared<Request>();
-  http::async_read(
-      conn->ws().next_layer(), *buffer, *request,
-      [conn, buffer, request, path = std::move(path), done = std::move(done)](
-          const beast::error_code& ec, size_t) mutable {
-        if (ec) {
-          done(absl::UnavailableError(StrCat("reading the upgrade request: ", ec.message())));
-          return;
-        }
-        auto [status, text] = Check(*request, path);
-        if (status != http::status::ok) {
-          auto response = std::make_shared<http::response<http::string_body>>(
-              status, request->version());
-          response->set(http::field::server, "posd-termsim");
-          response->set(http::field::content_type, "text/plain");
-          response->keep_alive(false);
-          response->body() = text;
-          response->prepare_payload();
-          http::async_write(conn->ws().next_layer(), *response,
-                            [conn, response, text, done = std::move(done)](
-                                const beast::error_code&, size_t) {
-                              done(absl::InvalidArgumentError(
-                                  StrCat("upgrade refused: ", text.substr(0, text.size() - 1))));
-                            });
-          return;
-        }
-        beast::get_lowest_layer(conn->ws()).expires_never();
-        conn->ws().set_option(wsb::stream_base::decorator([](wsb::response_type& response) {
-          response.set(http::field::sec_websocket_protocol, internal::ToBeast(kSubprotocol));
-          response.set(http::field::server, "posd-termsim");
-        }));
-        conn->ws().async_accept(*request, [conn, request, done = std::move(done)](
-                                              const beast::error_code& accept_ec) {
-          done(accept_ec ? absl::UnavailableError(StrCat("upgrade: ", accept_ec.message()))
-                         : absl::OkStatus());
-        });
-      });
-}
-
-template <class Stream>
-void ServerHandshake(std::shared_ptr<ConnectionImpl<Stream>> conn,
-                     const WebSocketServerOptions& options, HandshakeDone done) {
-  beast::get_lowest_layer(conn->ws()).expires_after(options.websocket.handshake_timeout);
-  if constexpr (std::is_same_v<Stream, TlsStream>) {
-    conn->ws().next_layer().async_handshake(
-        ssl::stream_base::server,
-        [conn, path = options.path, done = std::move(done)](const beast::error_code& ec) mutable {
-          if (ec) {
-            done(absl::UnavailableError(StrCat("TLS handshake failed: ", ec.message())));
-            return;
-          }
-          ReadUpgrade(conn, std::move(path), std::move(done));
-        });
-  } else {
-    ReadUpgrade(conn, options.path, std::move(done));
-  }
-}
 
 }  // namespace
 
@@ -137,7 +35,7 @@ absl::StatusOr<std::unique_ptr<WebSocketServerTransport>> WebSocketServerTranspo
   if (options.path.empty() || options.path[0] != '/') {
     return absl::InvalidArgumentError(StrCat("path: must start with '/', not '", options.path, "'"));
   }
-  beast::error_code ec;
+  boost::system::error_code ec;
   const net::ip::address address = net::ip::make_address(options.address, ec);
   if (ec) {
     return absl::InvalidArgumentError(
@@ -195,7 +93,7 @@ void WebSocketServerTransport::Start(channel::MessageTransportHandler* handler) 
 }
 
 void WebSocketServerTransport::Accept() {
-  impl_->acceptor.async_accept([this, alive = alive_](const beast::error_code& ec,
+  impl_->acceptor.async_accept([this, alive = alive_](const boost::system::error_code& ec,
                                                       tcp::socket socket) {
     if (!*alive || closed_) return;
     if (ec) {
@@ -205,24 +103,18 @@ void WebSocketServerTransport::Accept() {
       return;
     }
     const uint64_t id = next_id_++;
-    beast::error_code ignored;
+    boost::system::error_code ignored;
     const auto peer = socket.remote_endpoint(ignored);
     spdlog::debug("{}: connection {} from {}:{}", description_, id, peer.address().to_string(),
                   peer.port());
-    HandshakeDone done = [this, id, alive](const absl::Status& status) {
+    internal::ServerHandshakeDone done = [this, id, alive](const absl::Status& status) {
       if (*alive) OnHandshakeDone(id, status);
     };
-    if (impl_->tls) {
-      auto conn = std::make_shared<ConnectionImpl<TlsStream>>(options_.websocket,
-                                                              std::move(socket), *impl_->tls);
-      impl_->handshaking[id] = conn;
-      ServerHandshake(conn, options_, std::move(done));
-    } else {
-      auto conn = std::make_shared<ConnectionImpl<PlainStream>>(options_.websocket,
-                                                                std::move(socket));
-      impl_->handshaking[id] = conn;
-      ServerHandshake(conn, options_, std::move(done));
-    }
+    impl_->handshaking[id] =
+        impl_->tls ? internal::AcceptTls(std::move(socket), *impl_->tls, options_.path,
+                                         options_.websocket, std::move(done))
+                   : internal::AcceptPlain(std::move(socket), options_.path, options_.websocket,
+                                           std::move(done));
     Accept();
   });
 }
@@ -297,7 +189,7 @@ void WebSocketServerTransport::Reset(std::string_view why) {
 void WebSocketServerTransport::Close() {
   if (closed_) return;
   closed_ = true;
-  beast::error_code ignored;
+  boost::system::error_code ignored;
   impl_->acceptor.close(ignored);
   for (auto& [id, conn] : impl_->handshaking) conn->Abort();
   impl_->handshaking.clear();
