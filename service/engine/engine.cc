@@ -128,6 +128,47 @@ absl::StatusOr<std::map<std::string, int64_t, std::less<>>> CouponUses(store::Da
   return uses;
 }
 
+constexpr int kMaxPaymentParameters = 16;
+constexpr size_t kMaxParameterKey = 64;
+constexpr size_t kMaxParameterValue = 256;
+
+bool IsParameterKeyChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
+}
+
+// CreatePaymentRequest.parameters as the beforePayment hooks get them, or
+// INVALID_ARGUMENT naming the first entry out of bounds (payments.proto).
+// Bounded because they are copied into every hook's draft on the writer
+// thread, and their keys are printed in the plugins' error messages.
+absl::StatusOr<std::map<std::string, std::string, std::less<>>> PaymentParameters(
+    const google::protobuf::Map<std::string, std::string>& parameters) {
+  if (parameters.size() > kMaxPaymentParameters) {
+    return absl::InvalidArgumentError(StrCat("parameters has ", parameters.size(),
+                                             " entries; at most ", kMaxPaymentParameters,
+                                             " are allowed"));
+  }
+  std::map<std::string, std::string, std::less<>> checked(parameters.begin(), parameters.end());
+  for (const auto& [key, value] : checked) {
+    if (key.empty() || key.size() > kMaxParameterKey) {
+      return absl::InvalidArgumentError(
+          StrCat("parameters: a key must have 1 to ", kMaxParameterKey, " characters"));
+    }
+    for (const char c : key) {
+      if (!IsParameterKeyChar(c)) {
+        return absl::InvalidArgumentError(
+            StrCat("parameters: key \"", key,
+                   "\" may only contain ASCII letters, digits, '.', '_' and '-'"));
+      }
+    }
+    if (value.size() > kMaxParameterValue) {
+      return absl::InvalidArgumentError(StrCat("parameters[\"", key, "\"] is longer than ",
+                                               kMaxParameterValue, " bytes"));
+    }
+  }
+  return checked;
+}
+
 absl::StatusOr<core::PaymentState> StateOf(const Payment& payment) {
   return PaymentStateFromProto(payment.status());
 }
@@ -880,6 +921,7 @@ absl::StatusOr<Payment> Engine::DoCreatePayment(Tx& tx,
       return absl::InvalidArgumentError("payment.device_id is required: which terminal?");
     }
     if (!input.has_amount()) return absl::InvalidArgumentError("payment.amount is required");
+    POSD_ASSIGN_OR_RETURN(auto parameters, PaymentParameters(request.parameters()));
     std::optional<Order> order;
     std::string currency = input.amount().currency_code();
     if (!input.order_id().empty()) {
@@ -913,8 +955,9 @@ absl::StatusOr<Payment> Engine::DoCreatePayment(Tx& tx,
     payment.set_request_id(request.request_id());
     *payment.mutable_created_at() = TimestampFromMillis(tx.now_ms);
     if (hooks_ != nullptr) {
-      POSD_RETURN_IF_ERROR(
-          hooks_->BeforePayment(FromMillis(tx.now_ms), order ? &*order : nullptr, payment));
+      POSD_RETURN_IF_ERROR(hooks_->BeforePayment(
+          BeforePaymentContext{.now = FromMillis(tx.now_ms), .parameters = std::move(parameters)},
+          order ? &*order : nullptr, payment));
     }
     POSD_ASSIGN_OR_RETURN(core::Payment core_payment, PaymentFromProto(payment));
     POSD_RETURN_IF_ERROR(core_payment.Validate());
