@@ -1461,14 +1461,32 @@ absl::Status Engine::DoDeviceReady(Tx& tx, const std::string& device_id) {
   POSD_ASSIGN_OR_RETURN(auto refund_ids,
                         SelectRefundIds(tx.db, "device_id = ? AND status = 'IN_DOUBT'",
                                         {device_id}));
+  POSD_ASSIGN_OR_RETURN(std::vector<std::string> cancels, CancelsToResend(tx, ids));
   ids.insert(ids.end(), refund_ids.begin(), refund_ids.end());
   if (ids.empty()) return absl::OkStatus();
   // The answers arrive as OnStatusReply; a query that cannot be sent leaves
   // the doubt for the next OnDeviceReady.
-  tx.after_commit.push_back([this, device_id, ids = std::move(ids)] {
-    for (const auto& id : ids) (void)devices_.QueryStatus(device_id, id);
-  });
+  tx.after_commit.push_back(
+      [this, device_id, ids = std::move(ids), cancels = std::move(cancels)] {
+        for (const auto& id : ids) (void)devices_.QueryStatus(device_id, id);
+        for (const auto& id : cancels) (void)devices_.Cancel(device_id, id);
+      });
   return absl::OkStatus();
+}
+
+// Of the in-doubt `payment_ids`, those whose cancel was requested (CancelPayment
+// accepted it) and never answered: the abort may have been lost with the link
+// or a crash of posd, so it is sent again after the status query (the
+// terminal answers an abort of a finished sale with its outcome; the port's
+// Cancel is safe to repeat).
+absl::StatusOr<std::vector<std::string>> Engine::CancelsToResend(
+    Tx& tx, const std::vector<std::string>& payment_ids) {
+  std::vector<std::string> cancels;
+  for (const auto& id : payment_ids) {
+    POSD_ASSIGN_OR_RETURN(const bool requested, CancelRequested(tx.db, id));
+    if (requested) cancels.push_back(id);
+  }
+  return cancels;
 }
 
 absl::Status Engine::DoSendFailed(Tx& tx, const std::string& transaction_id,
@@ -1491,7 +1509,8 @@ absl::Status Engine::DoSendFailed(Tx& tx, const std::string& transaction_id,
 
 absl::Status Engine::DoRecover(Tx& tx) {
   POSD_ASSIGN_OR_RETURN(auto ids, SelectPaymentIds(tx.db, "recovery_point <> 'none'", {}));
-  std::vector<std::pair<std::string, std::string>> to_query;  // device, transaction
+  std::vector<std::pair<std::string, std::string>> to_query;   // device, transaction
+  std::vector<std::pair<std::string, std::string>> to_cancel;  // device, payment
   for (const auto& id : ids) {
     POSD_ASSIGN_OR_RETURN(auto payment, LoadPayment(tx.db, id));
     if (payment->status() == posd::v1::PAYMENT_STATUS_CREATED) {
@@ -1506,6 +1525,9 @@ absl::Status Engine::DoRecover(Tx& tx) {
     }
     if (payment->status() == posd::v1::PAYMENT_STATUS_IN_DOUBT) {
       to_query.emplace_back(payment->device_id(), payment->id());
+      POSD_ASSIGN_OR_RETURN(const std::vector<std::string> cancel,
+                            CancelsToResend(tx, {payment->id()}));
+      if (!cancel.empty()) to_cancel.emplace_back(payment->device_id(), payment->id());
     }
   }
   POSD_ASSIGN_OR_RETURN(auto refund_ids, SelectRefundIds(tx.db, "recovery_point <> 'none'", {}));
@@ -1524,8 +1546,12 @@ absl::Status Engine::DoRecover(Tx& tx) {
     to_query.emplace_back(refund->device_id(), refund->id());
   }
   if (!to_query.empty()) {
-    tx.after_commit.push_back([this, to_query = std::move(to_query)] {
+    // Queries first: a port adopts the transaction with the query, and the
+    // abort then goes with it (now, or when the terminal is linked).
+    tx.after_commit.push_back([this, to_query = std::move(to_query),
+                               to_cancel = std::move(to_cancel)] {
       for (const auto& [device, id] : to_query) (void)devices_.QueryStatus(device, id);
+      for (const auto& [device, id] : to_cancel) (void)devices_.Cancel(device, id);
     });
   }
   return absl::OkStatus();
