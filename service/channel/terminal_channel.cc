@@ -429,6 +429,7 @@ void TerminalChannel::HandleStatusReply(const link::v1::StatusReply& reply) {
       txn.in_doubt_reported = false;
       txn.deadline_kind = Deadline::kTransaction;
       txn.deadline = clock_.Now() + options_.transaction_timeout;
+      listener_.OnInProgress(txn.id);
       if (reply.stage() != link::v1::PROGRESS_STAGE_UNSPECIFIED) {
         link::v1::Progress progress;
         progress.set_transaction_id(txn.id);

@@ -122,6 +122,11 @@ class TerminalChannelListener {
   virtual void OnTerminalLost(std::string_view reason) { (void)reason; }
   // A running transaction advanced (also from StatusReply IN_PROGRESS).
   virtual void OnProgress(const link::v1::Progress& progress) { (void)progress; }
+  // A status query about `transaction_id` was answered IN_PROGRESS: the
+  // terminal is still working on it (with or without a stage to report) and
+  // takes no other transaction until its OnOutcome. Also for transactions
+  // adopted with QueryTransaction, which no request of this channel started.
+  virtual void OnInProgress(std::string_view transaction_id) { (void)transaction_id; }
   // The outcome of a transaction right now is unknown: the link dropped
   // after its request was sent, or a deadline passed unanswered. At most
   // once per transaction until its OnOutcome.

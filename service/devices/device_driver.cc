@@ -317,6 +317,22 @@ void DeviceDriver::OnProgress(const link::v1::Progress& progress) {
   events_.Deliver([&out](engine::DeviceEvents& e) { e.OnProgress(out); });
 }
 
+void DeviceDriver::OnInProgress(std::string_view transaction_id) {
+  // Typically a sale an earlier run of posd started, asked about after a
+  // restart: the terminal finishes it before it takes another, so a new sale
+  // now would only be refused BUSY by the terminal.
+  if (!busy_with_.insert(std::string(transaction_id)).second) return;
+  RefreshBusy();
+  if (queried_.count(transaction_id) == 0) return;
+  // The engine hears the answer to its query: the terminal has the
+  // transaction (IN_DOUBT -> AUTHORIZING); the outcome follows.
+  engine::StatusReply reply{.device_id = id_,
+                            .transaction_id = std::string(transaction_id),
+                            .kind = engine::StatusReplyKind::kInProgress,
+                            .result = {}};
+  events_.Deliver([&reply](engine::DeviceEvents& e) { e.OnStatusReply(reply); });
+}
+
 void DeviceDriver::OnInDoubt(std::string_view transaction_id, std::string_view reason) {
   spdlog::warn("terminal {}: transaction {} in doubt: {}", id_, transaction_id, reason);
   // The engine moves what it sent to this terminal to IN_DOUBT; the channel

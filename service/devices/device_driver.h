@@ -101,6 +101,7 @@ class DeviceDriver final : private channel::TerminalChannelListener {
   void OnTerminalReady(const channel::TerminalIdentity& terminal, bool terminal_restarted) override;
   void OnTerminalLost(std::string_view reason) override;
   void OnProgress(const link::v1::Progress& progress) override;
+  void OnInProgress(std::string_view transaction_id) override;
   void OnInDoubt(std::string_view transaction_id, std::string_view reason) override;
   void OnOutcome(const channel::TransactionOutcome& outcome) override;
   void OnDeviceInfo(const link::v1::DeviceInfo& info) override;
@@ -131,7 +132,9 @@ class DeviceDriver final : private channel::TerminalChannelListener {
   std::unique_ptr<channel::TerminalChannel> channel_;
   bool closed_ = false;
   bool linked_ = false;  // handshake done and not lost since
-  std::set<std::string, std::less<>> busy_with_;  // sales and refunds in flight
+  // Sales and refunds in flight, and transactions a status query found the
+  // terminal still working on: each keeps the terminal BUSY until its outcome.
+  std::set<std::string, std::less<>> busy_with_;
   std::set<std::string, std::less<>> queried_;    // adopted by QueryStatus
   uint64_t next_entry_number_ = 1;
   Reason last_transport_down_ = posd::v1::DEVICE_STATE_REASON_UNSPECIFIED;

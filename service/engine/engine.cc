@@ -128,6 +128,47 @@ absl::StatusOr<std::map<std::string, int64_t, std::less<>>> CouponUses(store::Da
   return uses;
 }
 
+constexpr int kMaxPaymentParameters = 16;
+constexpr size_t kMaxParameterKey = 64;
+constexpr size_t kMaxParameterValue = 256;
+
+bool IsParameterKeyChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
+}
+
+// CreatePaymentRequest.parameters as the beforePayment hooks get them, or
+// INVALID_ARGUMENT naming the first entry out of bounds (payments.proto).
+// Bounded because they are copied into every hook's draft on the writer
+// thread, and their keys are printed in the plugins' error messages.
+absl::StatusOr<std::map<std::string, std::string, std::less<>>> PaymentParameters(
+    const google::protobuf::Map<std::string, std::string>& parameters) {
+  if (parameters.size() > kMaxPaymentParameters) {
+    return absl::InvalidArgumentError(StrCat("parameters has ", parameters.size(),
+                                             " entries; at most ", kMaxPaymentParameters,
+                                             " are allowed"));
+  }
+  std::map<std::string, std::string, std::less<>> checked(parameters.begin(), parameters.end());
+  for (const auto& [key, value] : checked) {
+    if (key.empty() || key.size() > kMaxParameterKey) {
+      return absl::InvalidArgumentError(
+          StrCat("parameters: a key must have 1 to ", kMaxParameterKey, " characters"));
+    }
+    for (const char c : key) {
+      if (!IsParameterKeyChar(c)) {
+        return absl::InvalidArgumentError(
+            StrCat("parameters: key \"", key,
+                   "\" may only contain ASCII letters, digits, '.', '_' and '-'"));
+      }
+    }
+    if (value.size() > kMaxParameterValue) {
+      return absl::InvalidArgumentError(StrCat("parameters[\"", key, "\"] is longer than ",
+                                               kMaxParameterValue, " bytes"));
+    }
+  }
+  return checked;
+}
+
 absl::StatusOr<core::PaymentState> StateOf(const Payment& payment) {
   return PaymentStateFromProto(payment.status());
 }
@@ -880,6 +921,7 @@ absl::StatusOr<Payment> Engine::DoCreatePayment(Tx& tx,
       return absl::InvalidArgumentError("payment.device_id is required: which terminal?");
     }
     if (!input.has_amount()) return absl::InvalidArgumentError("payment.amount is required");
+    POSD_ASSIGN_OR_RETURN(auto parameters, PaymentParameters(request.parameters()));
     std::optional<Order> order;
     std::string currency = input.amount().currency_code();
     if (!input.order_id().empty()) {
@@ -913,8 +955,9 @@ absl::StatusOr<Payment> Engine::DoCreatePayment(Tx& tx,
     payment.set_request_id(request.request_id());
     *payment.mutable_created_at() = TimestampFromMillis(tx.now_ms);
     if (hooks_ != nullptr) {
-      POSD_RETURN_IF_ERROR(
-          hooks_->BeforePayment(FromMillis(tx.now_ms), order ? &*order : nullptr, payment));
+      POSD_RETURN_IF_ERROR(hooks_->BeforePayment(
+          BeforePaymentContext{.now = FromMillis(tx.now_ms), .parameters = std::move(parameters)},
+          order ? &*order : nullptr, payment));
     }
     POSD_ASSIGN_OR_RETURN(core::Payment core_payment, PaymentFromProto(payment));
     POSD_RETURN_IF_ERROR(core_payment.Validate());
@@ -1418,14 +1461,32 @@ absl::Status Engine::DoDeviceReady(Tx& tx, const std::string& device_id) {
   POSD_ASSIGN_OR_RETURN(auto refund_ids,
                         SelectRefundIds(tx.db, "device_id = ? AND status = 'IN_DOUBT'",
                                         {device_id}));
+  POSD_ASSIGN_OR_RETURN(std::vector<std::string> cancels, CancelsToResend(tx, ids));
   ids.insert(ids.end(), refund_ids.begin(), refund_ids.end());
   if (ids.empty()) return absl::OkStatus();
   // The answers arrive as OnStatusReply; a query that cannot be sent leaves
   // the doubt for the next OnDeviceReady.
-  tx.after_commit.push_back([this, device_id, ids = std::move(ids)] {
-    for (const auto& id : ids) (void)devices_.QueryStatus(device_id, id);
-  });
+  tx.after_commit.push_back(
+      [this, device_id, ids = std::move(ids), cancels = std::move(cancels)] {
+        for (const auto& id : ids) (void)devices_.QueryStatus(device_id, id);
+        for (const auto& id : cancels) (void)devices_.Cancel(device_id, id);
+      });
   return absl::OkStatus();
+}
+
+// Of the in-doubt `payment_ids`, those whose cancel was requested (CancelPayment
+// accepted it) and never answered: the abort may have been lost with the link
+// or a crash of posd, so it is sent again after the status query (the
+// terminal answers an abort of a finished sale with its outcome; the port's
+// Cancel is safe to repeat).
+absl::StatusOr<std::vector<std::string>> Engine::CancelsToResend(
+    Tx& tx, const std::vector<std::string>& payment_ids) {
+  std::vector<std::string> cancels;
+  for (const auto& id : payment_ids) {
+    POSD_ASSIGN_OR_RETURN(const bool requested, CancelRequested(tx.db, id));
+    if (requested) cancels.push_back(id);
+  }
+  return cancels;
 }
 
 absl::Status Engine::DoSendFailed(Tx& tx, const std::string& transaction_id,
@@ -1448,7 +1509,8 @@ absl::Status Engine::DoSendFailed(Tx& tx, const std::string& transaction_id,
 
 absl::Status Engine::DoRecover(Tx& tx) {
   POSD_ASSIGN_OR_RETURN(auto ids, SelectPaymentIds(tx.db, "recovery_point <> 'none'", {}));
-  std::vector<std::pair<std::string, std::string>> to_query;  // device, transaction
+  std::vector<std::pair<std::string, std::string>> to_query;   // device, transaction
+  std::vector<std::pair<std::string, std::string>> to_cancel;  // device, payment
   for (const auto& id : ids) {
     POSD_ASSIGN_OR_RETURN(auto payment, LoadPayment(tx.db, id));
     if (payment->status() == posd::v1::PAYMENT_STATUS_CREATED) {
@@ -1463,6 +1525,9 @@ absl::Status Engine::DoRecover(Tx& tx) {
     }
     if (payment->status() == posd::v1::PAYMENT_STATUS_IN_DOUBT) {
       to_query.emplace_back(payment->device_id(), payment->id());
+      POSD_ASSIGN_OR_RETURN(const std::vector<std::string> cancel,
+                            CancelsToResend(tx, {payment->id()}));
+      if (!cancel.empty()) to_cancel.emplace_back(payment->device_id(), payment->id());
     }
   }
   POSD_ASSIGN_OR_RETURN(auto refund_ids, SelectRefundIds(tx.db, "recovery_point <> 'none'", {}));
@@ -1481,8 +1546,12 @@ absl::Status Engine::DoRecover(Tx& tx) {
     to_query.emplace_back(refund->device_id(), refund->id());
   }
   if (!to_query.empty()) {
-    tx.after_commit.push_back([this, to_query = std::move(to_query)] {
+    // Queries first: a port adopts the transaction with the query, and the
+    // abort then goes with it (now, or when the terminal is linked).
+    tx.after_commit.push_back([this, to_query = std::move(to_query),
+                               to_cancel = std::move(to_cancel)] {
       for (const auto& [device, id] : to_query) (void)devices_.QueryStatus(device, id);
+      for (const auto& [device, id] : to_cancel) (void)devices_.Cancel(device, id);
     });
   }
   return absl::OkStatus();

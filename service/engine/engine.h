@@ -24,7 +24,9 @@
 // Recovery at start (Start): payments never sent (CREATED) fail; payments the
 // terminal may have (DISPATCHED, AUTHORIZING) become IN_DOUBT; every IN_DOUBT
 // payment and refund gets a status query once its terminal is ready
-// (DeviceEvents::OnDeviceReady).
+// (DeviceEvents::OnDeviceReady). A payment whose cancel CancelPayment had
+// accepted (recorded with it) gets its abort sent again after the query: the
+// terminal may never have received it.
 //
 // Hook runs: the engine is the hooks::HookRunStore of the outbox runner and
 // the API. Runs are inserted by the transition that creates them (with the
@@ -233,6 +235,8 @@ class Engine final : public DeviceEvents, public WriteRunner, public hooks::Hook
   absl::Status DoDeviceReady(Tx& tx, const std::string& device_id);
   absl::Status DoSendFailed(Tx& tx, const std::string& transaction_id, const std::string& reason);
   absl::Status DoRecover(Tx& tx);
+  absl::StatusOr<std::vector<std::string>> CancelsToResend(
+      Tx& tx, const std::vector<std::string>& payment_ids);
 
   // Shared steps.
   absl::StatusOr<posd::v1::Payment> MovePayment(Tx& tx, posd::v1::Payment payment,

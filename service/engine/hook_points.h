@@ -40,6 +40,14 @@ struct BeforeOrderContext {
   std::chrono::system_clock::time_point now = {};
 };
 
+// What a beforePayment hook is told besides the order and the payment.
+struct BeforePaymentContext {
+  // The wall time of the command.
+  std::chrono::system_clock::time_point now = {};
+  // CreatePaymentRequest.parameters, unchanged (hooks::PaymentDraft::parameters).
+  std::map<std::string, std::string, std::less<>> parameters = {};
+};
+
 class HookPoints {
  public:
   virtual ~HookPoints() = default;
@@ -51,7 +59,7 @@ class HookPoints {
   // other error fails the command too. On error the resource is unchanged.
   virtual absl::Status BeforeOrder(const BeforeOrderContext& context, posd::v1::Order& order) = 0;
   // `order` is null for a quick sale.
-  virtual absl::Status BeforePayment(std::chrono::system_clock::time_point now,
+  virtual absl::Status BeforePayment(const BeforePaymentContext& context,
                                      const posd::v1::Order* order, posd::v1::Payment& payment) = 0;
   // `order` is null when the payment was a quick sale.
   virtual absl::Status BeforeRefund(std::chrono::system_clock::time_point now,

@@ -66,14 +66,14 @@ absl::Status PluginHookPoints::BeforeOrder(const BeforeOrderContext& context,
   return absl::OkStatus();
 }
 
-absl::Status PluginHookPoints::BeforePayment(std::chrono::system_clock::time_point now,
+absl::Status PluginHookPoints::BeforePayment(const BeforePaymentContext& context,
                                              const posd::v1::Order* order,
                                              posd::v1::Payment& payment) {
   absl::StatusOr<core::Payment> converted = PaymentFromProto(payment);
   if (!converted.ok()) return Internal(converted.status(), "payment");
   POSD_ASSIGN_OR_RETURN(std::optional<core::Order> core_order, OptionalOrder(order));
-  // The API has no field for plugin parameters yet, so hooks see none.
-  hooks::PaymentDraft draft(*std::move(converted), std::move(core_order), {}, now);
+  hooks::PaymentDraft draft(*std::move(converted), std::move(core_order), context.parameters,
+                            context.now);
   POSD_RETURN_IF_ERROR(chain_.RunBeforePayment(draft));
   *payment.mutable_tip() = MoneyProto(draft.payment().tip);
   return absl::OkStatus();

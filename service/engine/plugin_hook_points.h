@@ -20,8 +20,8 @@ class PluginHookPoints final : public HookPoints {
   explicit PluginHookPoints(hooks::HookChain& chain) : chain_(chain) {}
 
   absl::Status BeforeOrder(const BeforeOrderContext& context, posd::v1::Order& order) override;
-  absl::Status BeforePayment(std::chrono::system_clock::time_point now,
-                             const posd::v1::Order* order, posd::v1::Payment& payment) override;
+  absl::Status BeforePayment(const BeforePaymentContext& context, const posd::v1::Order* order,
+                             posd::v1::Payment& payment) override;
   absl::Status BeforeRefund(std::chrono::system_clock::time_point now,
                             const posd::v1::Order* order, const posd::v1::Payment& payment,
                             const posd::v1::Refund& refund) override;

@@ -463,6 +463,14 @@ absl::Status MarkCancelRequested(store::Database& db, std::string_view payment_i
   return update.Run();
 }
 
+absl::StatusOr<bool> CancelRequested(store::Database& db, std::string_view payment_id) {
+  POSD_ASSIGN_OR_RETURN(store::Statement select,
+                        db.Prepare("SELECT cancel_requested FROM payments WHERE id = ?"));
+  POSD_RETURN_IF_ERROR(select.BindText(1, payment_id));
+  POSD_ASSIGN_OR_RETURN(const bool found, select.Step());
+  return found && select.ColumnInt64(0) != 0;
+}
+
 absl::StatusOr<std::optional<posd::v1::Refund>> LoadRefund(store::Database& db,
                                                            std::string_view id) {
   POSD_ASSIGN_OR_RETURN(store::Statement select,

@@ -45,6 +45,9 @@ absl::StatusOr<std::vector<std::string>> SelectPaymentIds(store::Database& db,
 // Inserts or updates every column of the payment (not its refunds).
 absl::Status WritePayment(store::Database& db, const posd::v1::Payment& payment);
 absl::Status MarkCancelRequested(store::Database& db, std::string_view payment_id);
+// Whether CancelPayment asked the terminal to abort `payment_id` (durable, so
+// that recovery asks again). False for an unknown id.
+absl::StatusOr<bool> CancelRequested(store::Database& db, std::string_view payment_id);
 
 absl::StatusOr<std::optional<posd::v1::Refund>> LoadRefund(store::Database& db, std::string_view id);
 absl::StatusOr<std::vector<std::string>> SelectRefundIds(store::Database& db,

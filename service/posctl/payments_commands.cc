@@ -1,10 +1,12 @@
 #include "service/posctl/payments_commands.h"
 
 #include <iostream>
+#include <map>
 
 #include "posd/v1/events.grpc.pb.h"
 #include "posd/v1/orders.grpc.pb.h"
 #include "posd/v1/payments.grpc.pb.h"
+#include "service/posctl/payment_parameters.h"
 #include "service/posctl/resource_output.h"
 
 namespace posd::posctl {
@@ -46,6 +48,13 @@ std::optional<int> PayOutcome(posd::v1::PaymentStatus status) {
 int Pay(CliContext& context, const PaymentsArguments& arguments) {
   posd::v1::CreatePaymentRequest request;
   request.set_request_id(arguments.request_id.empty() ? NewRequestId() : arguments.request_id);
+  absl::StatusOr<std::map<std::string, std::string>> parameters =
+      PaymentParameters(arguments.tip_preset, arguments.params);
+  if (!parameters.ok()) {
+    std::cerr << "posctl: " << parameters.status().message() << "\n";
+    return kExitUsage;
+  }
+  request.mutable_parameters()->insert(parameters->begin(), parameters->end());
   auto* payment = request.mutable_payment();
   payment->set_order_id(arguments.order_id);
   payment->set_device_id(arguments.device_id);
@@ -217,7 +226,12 @@ void AddPaymentsCommands(CLI::App& app, PaymentsArguments& arguments, Command& c
   pay->add_option("--order", arguments.order_id, "the order to pay (default amount: what is due)");
   pay->add_option("--amount", arguments.amount, "amount, e.g. 12.50 (without --order: a quick sale)");
   pay->add_option("--currency", arguments.currency, "ISO 4217 code for a quick sale (default EUR)");
-  pay->add_option("--tip", arguments.tip, "tip on top, e.g. 1.50");
+  auto* tip = pay->add_option("--tip", arguments.tip, "tip on top, e.g. 1.50");
+  pay->add_option("--tip-preset", arguments.tip_preset,
+                  "tip by the tip plugin's preset N (0 = first), instead of --tip")
+      ->excludes(tip);
+  pay->add_option("--param", arguments.params,
+                  "key=value for the plugins' beforePayment hooks (repeatable)");
   pay->add_option("--device", arguments.device_id, "the terminal")->required();
   pay->add_option("--request-id", arguments.request_id, "idempotency key; reuse it to retry");
   pay->callback([&] { command = [&](CliContext& c) { return Pay(c, arguments); }; });

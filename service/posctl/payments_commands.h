@@ -14,6 +14,8 @@ struct PaymentsArguments {
   std::string amount;
   std::string currency;
   std::string tip;
+  std::string tip_preset;
+  std::vector<std::string> params;
   std::string device_id;
   std::string payment_id;
   std::string reason;

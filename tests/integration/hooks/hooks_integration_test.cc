@@ -66,6 +66,9 @@ class HooksIntegrationTest : public ::testing::Test {
             "        - code: LUNCH10\n"
             "          description: \"10% lunch\"\n"
             "          percent_bp: 1000\n"
+            "  - name: tip\n"
+            "    settings:\n"
+            "      presets_bp: [1000, 1500]\n"
             "  - name: receipt\n"
             "    settings:\n"
             "      header_lines: [\"CAFE POSD\"]\n"
@@ -155,6 +158,36 @@ TEST_F(HooksIntegrationTest, ADiscountAdjustsTheOrderAndAVetoRefusesNamingThePlu
   const CommandResult runs = Posctl({"hooks", "list", "--hook-point", "afterOrder"});
   ASSERT_EQ(runs.exit_code, 0) << runs.err;
   EXPECT_EQ(runs.out, "");
+}
+
+TEST_F(HooksIntegrationTest, ATipPresetChosenWithPosctlIsChargedOnTheTerminal) {
+  StartPosd("  before_hook_time_limit_ms: 5000\n");
+  const CommandResult paid =
+      Posctl({"pay", "--amount", "10.00", "--tip-preset", "1", "--device", "counter-1"}, 60s);
+  ASSERT_EQ(paid.exit_code, 0) << paid.out << paid.err;
+  const std::string id = IdIn(paid.out, "pay_");
+  const CommandResult shown = Posctl({"-o", "json", "payments", "show", id});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  // 15 % of 10.00, set by the tip plugin.
+  EXPECT_THAT(shown.out, HasSubstr("\"amount_minor\": \"150\""));
+
+  // A preset the plugin does not have, and a parameter posd refuses: nothing
+  // reaches the terminal. A malformed option is posctl's usage error.
+  constexpr int kExitInvalidArgument = 64 + 3;
+  const CommandResult no_preset =
+      Posctl({"pay", "--amount", "10.00", "--tip-preset", "7", "--device", "counter-1"});
+  EXPECT_EQ(no_preset.exit_code, kExitInvalidArgument) << no_preset.out << no_preset.err;
+  EXPECT_THAT(no_preset.err, HasSubstr("tip.preset \"7\" is not a preset"));
+  const CommandResult bad_key =
+      Posctl({"pay", "--amount", "10.00", "--param", "tip preset=1", "--device", "counter-1"});
+  EXPECT_EQ(bad_key.exit_code, kExitInvalidArgument) << bad_key.out << bad_key.err;
+  EXPECT_THAT(bad_key.err, HasSubstr("may only contain"));
+  const CommandResult usage =
+      Posctl({"pay", "--amount", "10.00", "--param", "tip.preset", "--device", "counter-1"});
+  EXPECT_EQ(usage.exit_code, kExitUsage) << usage.out << usage.err;
+  const CommandResult payments = Posctl({"payments", "list"});
+  ASSERT_EQ(payments.exit_code, 0) << payments.err;
+  EXPECT_EQ(std::count(payments.out.begin(), payments.out.end(), '\n'), 1) << payments.out;
 }
 
 TEST_F(HooksIntegrationTest, AnApprovedPaymentGetsItsReceiptAndHooksCanBeListed) {

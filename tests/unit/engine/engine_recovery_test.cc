@@ -80,5 +80,46 @@ TEST_F(EngineTest, RecoveryAfterACrashResolvesEveryPayment) {
   EXPECT_EQ(engine_->queries().GetOrder(order_a.id())->status(), posd::v1::ORDER_STATUS_PAID);
 }
 
+TEST_F(EngineTest, ACancelAcceptedBeforeACrashIsSentAgainAfterRecovery) {
+  posd::v1::Order order = PlacedOrder(1000);
+  auto payment = Pay(order.id(), 1000);
+  ASSERT_THAT(payment, IsOk());
+  devices_.Progress(payment->id(), TerminalStage::kWaitingForCard);
+  ASSERT_TRUE(WaitForPayment(payment->id(), posd::v1::PAYMENT_STATUS_AUTHORIZING));
+  // Another payment in flight, not canceled: recovery must leave it running.
+  posd::v1::Order other_order = PlacedOrder(2000);
+  devices_.AddDevice("counter-2");
+  auto other_request = PaymentRequest(other_order.id(), 2000);
+  other_request.mutable_payment()->set_device_id("counter-2");
+  auto other = Call(&Engine::CreatePayment, other_request);
+  ASSERT_THAT(other, IsOk());
+
+  // The customer changed their mind; posd accepts the cancel, but the abort
+  // never reaches the terminal before posd goes away.
+  devices_.DropNextCancel();
+  posd::v1::CancelPaymentRequest cancel;
+  cancel.set_request_id("cancel-before-crash");
+  cancel.set_payment_id(payment->id());
+  cancel.set_reason("customer changed their mind");
+  ASSERT_THAT(Call(&Engine::CancelPayment, cancel), IsOk());
+  devices_.WaitIdle();
+  EXPECT_FALSE(devices_.ledger().at(payment->id()).outcome.has_value());
+  EXPECT_EQ(devices_.cancels_received(), 1);
+
+  CloseEngine();
+  OpenEngine();
+
+  // Recovery asks about the payment and sends the abort again: the terminal
+  // cancels it, and posd records that.
+  EXPECT_TRUE(WaitForPayment(payment->id(), posd::v1::PAYMENT_STATUS_CANCELED));
+  EXPECT_EQ(devices_.ledger().at(payment->id()).outcome, TransactionOutcome::kCanceled);
+  EXPECT_EQ(devices_.cancels_received(), 2);
+  // The other one was only asked about and goes on.
+  EXPECT_TRUE(WaitForPayment(other->id(), posd::v1::PAYMENT_STATUS_AUTHORIZING));
+  EXPECT_FALSE(devices_.ledger().at(other->id()).outcome.has_value());
+  devices_.Complete(other->id(), TransactionOutcome::kApproved);
+  EXPECT_TRUE(WaitForPayment(other->id(), posd::v1::PAYMENT_STATUS_APPROVED));
+}
+
 }  // namespace
 }  // namespace posd::engine::testing

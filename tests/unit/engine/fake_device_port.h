@@ -7,7 +7,7 @@
 // Ready; or set a device to answer every sale at once (auto_outcome). Status
 // queries are answered from the ledger (processed / in progress / not
 // found). `drop_next_request` makes the next request vanish on the wire
-// (the terminal never sees it). `on_sale` runs inside StartSale, so a test
+// (the terminal never sees it), `drop_next_cancel` the next abort. `on_sale` runs inside StartSale, so a test
 // can look at the database at the moment the terminal is asked.
 //
 // Callbacks reach the engine from the fake's own delivery thread, never
@@ -63,6 +63,11 @@ class FakeDevicePort final : public DevicePort {
     const std::lock_guard lock(mutex_);
     drop_next_ = true;
   }
+  // The next Cancel is lost on the wire: the terminal never hears it.
+  void DropNextCancel() {
+    const std::lock_guard lock(mutex_);
+    drop_next_cancel_ = true;
+  }
   std::function<void(const SaleRequest&)> on_sale;
 
   // The terminal reports progress on `transaction_id`.
@@ -107,6 +112,10 @@ class FakeDevicePort final : public DevicePort {
     const std::lock_guard lock(mutex_);
     return sales_;
   }
+  int cancels_received() const {
+    const std::lock_guard lock(mutex_);
+    return cancels_;
+  }
   int status_queries() const {
     const std::lock_guard lock(mutex_);
     return queries_;
@@ -146,6 +155,11 @@ class FakeDevicePort final : public DevicePort {
   }
   absl::Status Cancel(std::string_view, std::string_view transaction_id) override {
     const std::lock_guard lock(mutex_);
+    ++cancels_;
+    if (drop_next_cancel_) {
+      drop_next_cancel_ = false;
+      return absl::OkStatus();
+    }
     auto it = ledger_.find(std::string(transaction_id));
     if (it == ledger_.end() || it->second.outcome.has_value()) return absl::OkStatus();
     it->second.outcome = TransactionOutcome::kCanceled;
@@ -248,12 +262,14 @@ class FakeDevicePort final : public DevicePort {
   bool delivering_ = false;
   bool stop_ = false;
   bool drop_next_ = false;
+  bool drop_next_cancel_ = false;
   DeviceEvents* events_ = nullptr;
   std::map<std::string, bool> ready_;
   std::map<std::string, std::optional<TransactionOutcome>> auto_outcome_;
   std::map<std::string, Entry> ledger_;
   int sales_ = 0;
   int queries_ = 0;
+  int cancels_ = 0;
   std::thread thread_;
 };
 

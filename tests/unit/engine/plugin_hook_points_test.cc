@@ -6,7 +6,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -148,22 +151,29 @@ TEST_F(PluginHookPointsTest, AVetoNamesThePluginAndLeavesTheOrderAlone) {
 TEST_F(PluginHookPointsTest, TheTipComesBackAndAPaymentVetoIsPassedOn) {
   auto tips = std::make_shared<FakePlugin>("tips", std::vector{HookPoint::kBeforePayment});
   bool saw_order = false;
+  std::optional<std::string> seen_choice;
   tips->before_payment = [&](hooks::PaymentDraft& draft) {
     saw_order = draft.order().has_value();
+    if (auto choice = draft.parameter("tips.choice")) seen_choice = std::string(*choice);
     return draft.SetTip(Eur(150));
   };
   PluginHookPoints& points = With({tips});
   posd::v1::Payment payment = SomePayment();
   const posd::v1::Order order = SomeOrder();
-  ASSERT_THAT(points.BeforePayment(std::chrono::system_clock::now(), &order, payment), IsOk());
+  ASSERT_THAT(points.BeforePayment({.now = std::chrono::system_clock::now(),
+                                    .parameters = {{"tips.choice", "large"}}},
+                                   &order, payment),
+              IsOk());
   EXPECT_TRUE(saw_order);
+  EXPECT_EQ(seen_choice, "large");
   EXPECT_EQ(payment.tip().amount_minor(), 150);
 
   tips->before_payment = [](hooks::PaymentDraft&) {
     return absl::FailedPreconditionError("tips are off today");
   };
   posd::v1::Payment quick = SomePayment();
-  const absl::Status veto = points.BeforePayment(std::chrono::system_clock::now(), nullptr, quick);
+  const absl::Status veto =
+      points.BeforePayment({.now = std::chrono::system_clock::now()}, nullptr, quick);
   EXPECT_THAT(veto, StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(hooks::VetoingPlugin(veto), "tips");
   EXPECT_EQ(quick.tip().amount_minor(), 0);
@@ -226,7 +236,8 @@ TEST_F(SlowHookPointsTest, AHookOverItsTimeLimitRefusesAndChangesNothing) {
   };
   PluginHookPoints& points = With({slow});
   posd::v1::Payment payment = SomePayment();
-  const absl::Status status = points.BeforePayment(std::chrono::system_clock::now(), nullptr, payment);
+  const absl::Status status =
+      points.BeforePayment({.now = std::chrono::system_clock::now()}, nullptr, payment);
   release->store(true);
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kDeadlineExceeded));
   EXPECT_THAT(status.message(), HasSubstr("slow"));
@@ -239,7 +250,15 @@ class EngineWithPluginsTest : public EngineTest {
  protected:
   void SetUp() override {
     coupons_ = std::make_shared<FakePlugin>(
-        "coupons", std::vector{HookPoint::kBeforeOrder, HookPoint::kAfterPayment});
+        "coupons",
+        std::vector{HookPoint::kBeforeOrder, HookPoint::kBeforePayment, HookPoint::kAfterPayment});
+    // A tip rule that reads the request's parameters: "tip.cents" sets the tip.
+    coupons_->before_payment = [this](hooks::PaymentDraft& draft) -> absl::Status {
+      parameters_seen_.push_back(draft.parameters());
+      auto cents = draft.parameter("tip.cents");
+      if (!cents) return absl::OkStatus();
+      return draft.SetTip(Eur(std::stoll(std::string(*cents))));
+    };
     coupons_->before_order = [this](hooks::OrderDraft& draft) -> absl::Status {
       uses_seen_.push_back(draft.CouponUses("FIVE"));
       if (!draft.HasCouponCode("five") && !draft.HasCouponCode("FIVE")) return absl::OkStatus();
@@ -271,6 +290,7 @@ class EngineWithPluginsTest : public EngineTest {
 
   std::shared_ptr<FakePlugin> coupons_;
   std::vector<int64_t> uses_seen_;
+  std::vector<std::map<std::string, std::string, std::less<>>> parameters_seen_;
   std::unique_ptr<hooks::PluginSet> set_;
   std::unique_ptr<hooks::HookChain> chain_;
   std::unique_ptr<PluginHookPoints> points_;
@@ -339,6 +359,71 @@ TEST_F(EngineWithPluginsTest, TheOutboxRunnerDeliversTheApprovedPaymentToThePlug
   const std::lock_guard lock(mutex);
   ASSERT_THAT(delivered, SizeIs(1));
   EXPECT_EQ(delivered[0], payment->id() + ":afterPayment:coupons APPROVED");
+}
+
+TEST_F(EngineWithPluginsTest, PaymentParametersReachTheHooksAndTheTipIsCommitted) {
+  const posd::v1::Order order = PlacedOrder(2000);
+  posd::v1::CreatePaymentRequest request = PaymentRequest(order.id(), 2000);
+  (*request.mutable_parameters())["tip.cents"] = "300";
+  (*request.mutable_parameters())["ui.screen"] = "kiosk";
+  auto payment = Call(&Engine::CreatePayment, request);
+  ASSERT_THAT(payment, IsOk());
+  EXPECT_EQ(payment->tip().amount_minor(), 300);
+  ASSERT_THAT(parameters_seen_, SizeIs(1));
+  EXPECT_EQ(parameters_seen_[0].size(), 2u);
+  EXPECT_EQ(parameters_seen_[0].at("ui.screen"), "kiosk");
+  // The terminal is asked for amount + the hooks' tip.
+  EXPECT_EQ(devices_.ledger().at(payment->id()).tip_minor, 300);
+
+  // A retry with the same parameters is the same payment; other parameters
+  // under the same request_id are refused and change nothing.
+  auto retried = Call(&Engine::CreatePayment, request);
+  ASSERT_THAT(retried, IsOk());
+  EXPECT_EQ(retried->id(), payment->id());
+  const uint64_t head = *engine_->queries().HeadSequence();
+  (*request.mutable_parameters())["tip.cents"] = "500";
+  EXPECT_THAT(Call(&Engine::CreatePayment, request),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  request.mutable_parameters()->erase("tip.cents");
+  EXPECT_THAT(Call(&Engine::CreatePayment, request),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_EQ(*engine_->queries().HeadSequence(), head);
+  EXPECT_EQ(devices_.sales_received(), 1);
+}
+
+TEST_F(EngineWithPluginsTest, ParametersOutOfBoundsAreRefusedBeforeAnyHookRuns) {
+  const posd::v1::Order order = PlacedOrder(2000);
+  const uint64_t head = *engine_->queries().HeadSequence();
+  auto refused = [&](const std::function<void(posd::v1::CreatePaymentRequest&)>& spoil,
+                     const std::string& message) {
+    posd::v1::CreatePaymentRequest request = PaymentRequest(order.id(), 2000);
+    spoil(request);
+    auto payment = Call(&Engine::CreatePayment, request);
+    EXPECT_THAT(payment, StatusIs(absl::StatusCode::kInvalidArgument)) << message;
+    EXPECT_THAT(payment.status().message(), HasSubstr(message));
+  };
+  refused([](auto& r) {
+    for (int i = 0; i < 17; ++i) (*r.mutable_parameters())["k" + std::to_string(i)] = "v";
+  }, "parameters has 17 entries; at most 16");
+  refused([](auto& r) { (*r.mutable_parameters())[""] = "v"; }, "a key must have 1 to 64");
+  refused([](auto& r) { (*r.mutable_parameters())[std::string(65, 'k')] = "v"; },
+          "a key must have 1 to 64");
+  refused([](auto& r) { (*r.mutable_parameters())["tip preset"] = "1"; },
+          "key \"tip preset\" may only contain");
+  refused([](auto& r) { (*r.mutable_parameters())["note"] = std::string(257, 'x'); },
+          "parameters[\"note\"] is longer than 256 bytes");
+  EXPECT_THAT(parameters_seen_, IsEmpty());
+  EXPECT_EQ(*engine_->queries().HeadSequence(), head);
+  EXPECT_EQ(devices_.sales_received(), 0);
+
+  // At the bounds it is fine.
+  posd::v1::CreatePaymentRequest request = PaymentRequest(order.id(), 2000);
+  for (int i = 0; i < 16; ++i) {
+    (*request.mutable_parameters())["k" + std::to_string(i)] = std::string(256, 'v');
+  }
+  (*request.mutable_parameters())[std::string(64, 'k')] = "";
+  request.mutable_parameters()->erase("k0");
+  EXPECT_THAT(Call(&Engine::CreatePayment, request), IsOk());
 }
 
 }  // namespace
