@@ -82,7 +82,8 @@ class TerminalOnPty {
     // An amount ending in 53 is "a slow acquirer": the sale stays in
     // PROCESSING for this long, far beyond the test.
     options.rules.slow_delay = 10min;
-    options.opener = [this] { return line_->OpenMaster(io_); };
+    options.make_line = termsim::SerialLine(
+        io_, [this] { return line_->OpenMaster(io_); }, "pty " + line_->slave_path(), 115200);
     auto sim = termsim::Simulator::Create(io_, std::move(options), termsim::FaultSwitch(1));
     EXPECT_THAT(sim.status(), IsOk());
     sim_ = *std::move(sim);
