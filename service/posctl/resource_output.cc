@@ -94,6 +94,15 @@ std::string Summary(const posd::v1::Event& event) {
                   Suffix(posd::v1::TerminalStage_Name(progress.stage()), "TERMINAL_STAGE_"),
                   progress.display_message().empty() ? "" : StrCat("  \"", progress.display_message(), "\""));
   }
+  if (event.has_device()) {
+    const auto& device = event.device();
+    what = StrCat(device.id(), "  ", Suffix(posd::v1::DeviceState_Name(device.state()), "DEVICE_STATE_"),
+                  device.state_reason() == posd::v1::DEVICE_STATE_REASON_UNSPECIFIED
+                      ? ""
+                      : StrCat("  ", Suffix(posd::v1::DeviceStateReason_Name(device.state_reason()),
+                                            "DEVICE_STATE_REASON_")),
+                  device.state_detail().empty() ? "" : StrCat("  (", device.state_detail(), ")"));
+  }
   if (event.has_hook_run()) {
     what = StrCat(event.hook_run().idempotency_key(), "  ",
                   Suffix(posd::v1::HookRunState_Name(event.hook_run().state()), "HOOK_RUN_STATE_"));

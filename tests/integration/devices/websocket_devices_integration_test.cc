@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -127,9 +128,20 @@ TEST_F(WebSocketDevicesTest, TheTerminalIsReadyAndASaleIsChargedOnce) {
   EXPECT_THAT(shown, HasSubstr("\"port\": " + std::to_string(port_)));
   EXPECT_THAT(shown, HasSubstr("\"model\": \"posd termsim\""));
 
+  // An operator watching the terminal sees it go busy with the sale and
+  // come back, in words.
+  Subprocess watcher = Subprocess::Start({POSCTL_BINARY, "--address", paths_.address(), "events",
+                                          "watch", "--kind", "device_changed", "--limit", "2"},
+                                         dir_.File("pay"));
+  // Device changes are not stored for replay: give the watcher a moment to
+  // subscribe (it needs milliseconds) before the sale starts.
+  std::this_thread::sleep_for(1s);
   const CommandResult paid = Posctl({"pay", "--amount", "12.50", "--device", "wifi-1"}, 60s);
   ASSERT_EQ(paid.exit_code, 0) << paid.out << paid.err;
   EXPECT_THAT(paid.out, HasSubstr("APPROVED"));
+  EXPECT_EQ(watcher.WaitForExit(30s), 0) << watcher.Stdout() << watcher.Stderr();
+  EXPECT_THAT(watcher.Stdout(), HasSubstr("DEVICE_CHANGED  wifi-1  BUSY"));
+  EXPECT_THAT(watcher.Stdout(), HasSubstr("DEVICE_CHANGED  wifi-1  READY"));
   const std::string payment = PaymentId(paid.out);
   ASSERT_FALSE(payment.empty()) << paid.out;
   const auto lines = LedgerLines(payment);
