@@ -14,11 +14,7 @@
 // it open for writing (EBUSY). So the read-only case is the one a shop
 // meets: posd crashes mid-payment, the disk comes back read-only, posd is
 // started again.
-#include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -30,6 +26,7 @@
 #include "service/store/store.h"
 #include "tests/faults/payments/payment_harness.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/tiny_filesystem.h"
 
 namespace posd::testing {
 namespace {
@@ -58,29 +55,14 @@ posd::v1::CreatePaymentRequest Sale(const std::string& request_id, const std::st
 
 class PaymentDiskFaultsTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    if (geteuid() != 0) {
-      NamespaceProblem() = "needs root for a private mount namespace";
-      return;
-    }
-    if (unshare(CLONE_NEWNS) != 0) {
-      NamespaceProblem() = "unshare(CLONE_NEWNS) failed: errno " + std::to_string(errno);
-      return;
-    }
-    // Without this, mounts could propagate back to the host's namespace.
-    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-      NamespaceProblem() = "making / private failed: errno " + std::to_string(errno);
-    }
-  }
+  static void SetUpTestSuite() { NamespaceProblem() = EnterPrivateMountNamespace(); }
 
   void SetUp() override {
     if (!NamespaceProblem().empty()) GTEST_SKIP() << NamespaceProblem();
-    mount_point_ = dir_.File("fs");
-    fs::create_directory(mount_point_);
-    ASSERT_EQ(mount("tmpfs", mount_point_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, kMountOptions),
-              0)
-        << "mount tmpfs: errno " << errno;
-    mounted_ = true;
+    auto mounted = TinyFilesystem::Mount(dir_.File("fs"), "size=12m,mode=0700");
+    ASSERT_TRUE(mounted.ok()) << mounted.status();
+    fs_ = *std::move(mounted);
+    mount_point_ = fs_->root();
     paths_.database = mount_point_ / "posd.db";
     for (const char* id : {"t1", "t2"}) {
       terminals_.push_back(std::make_unique<Terminal>(id, dir_.path()));
@@ -102,7 +84,7 @@ class PaymentDiskFaultsTest : public ::testing::Test {
       posd_->WaitForExit(10s);
     }
     for (auto& terminal : terminals_) terminal->Stop();
-    if (mounted_) umount2(mount_point_.c_str(), MNT_DETACH);
+    fs_.reset();
   }
 
   bool StartPosd() {
@@ -113,27 +95,17 @@ class PaymentDiskFaultsTest : public ::testing::Test {
 
   std::string PosdLog() const { return posd_ ? Tail(posd_->Stderr(), 60) : ""; }
 
-  void Remount(unsigned long extra_flags) {
-    ASSERT_EQ(mount("tmpfs", mount_point_.c_str(), "tmpfs",
-                    MS_REMOUNT | MS_NOSUID | MS_NODEV | extra_flags, kMountOptions),
-              0)
-        << "remount: errno " << errno;
+  void Remount(bool read_only) {
+    const absl::Status remounted = fs_->SetReadOnly(read_only);
+    ASSERT_TRUE(remounted.ok()) << remounted;
   }
 
-  // Writes a filler file until the file system refuses another byte.
   void FillFileSystem() {
-    const fs::path filler = mount_point_ / "filler";
-    const int fd = open(filler.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    ASSERT_GE(fd, 0);
-    const std::string chunk(65536, 'f');
-    for (size_t size = chunk.size(); size > 0; size /= 2) {
-      while (write(fd, chunk.data(), size) == static_cast<ssize_t>(size)) {
-      }
-    }
-    close(fd);
+    const absl::Status filled = fs_->Fill();
+    ASSERT_TRUE(filled.ok()) << filled;
   }
 
-  void FreeFileSystem() { fs::remove(mount_point_ / "filler"); }
+  void FreeFileSystem() { fs_->Free(); }
 
   // Creates the payment and waits until the terminal has it (AUTHORIZING)
   // or it is final; the payment as last seen.
@@ -182,12 +154,10 @@ class PaymentDiskFaultsTest : public ::testing::Test {
     EXPECT_EQ(*(*store)->writer().QueryText("PRAGMA integrity_check"), "ok");
   }
 
-  static constexpr const char* kMountOptions = "size=12m,mode=0700";
-
   TempDir dir_;
   PosdPaths paths_{dir_.path()};
+  std::unique_ptr<TinyFilesystem> fs_;
   fs::path mount_point_;
-  bool mounted_ = false;
   std::vector<std::unique_ptr<Terminal>> terminals_;
   std::vector<const Terminal*> views_;
   std::optional<Subprocess> posd_;
@@ -263,7 +233,7 @@ TEST_F(PaymentDiskFaultsTest, ReadOnlyDatabaseAfterACrashMidPaymentIsRefusedThen
   // posd dies mid-payment and its disk comes back read-only.
   posd_->Signal(SIGKILL);
   ASSERT_TRUE(posd_->WaitForExit(20s).has_value());
-  ASSERT_NO_FATAL_FAILURE(Remount(MS_RDONLY));
+  ASSERT_NO_FATAL_FAILURE(Remount(true));
   posd_.emplace(posd::testing::StartPosd(POSD_BINARY, paths_, dir_.File("posd"), 60s));
   const auto exit = posd_->WaitForExit(60s);
   ASSERT_TRUE(exit.has_value()) << "posd serves on a read-only database\n" << PosdLog();
@@ -274,7 +244,7 @@ TEST_F(PaymentDiskFaultsTest, ReadOnlyDatabaseAfterACrashMidPaymentIsRefusedThen
   // Meanwhile the terminal charged; once the disk is writable again posd
   // learns it from the terminal.
   ASSERT_TRUE(WaitUntil([&] { return Finished(*views_[0], slow.id()); }, 30s));
-  ASSERT_NO_FATAL_FAILURE(Remount(0));
+  ASSERT_NO_FATAL_FAILURE(Remount(false));
   ASSERT_TRUE(StartPosd()) << PosdLog();
   posd::v1::Payment after;
   EXPECT_TRUE(WaitUntil(

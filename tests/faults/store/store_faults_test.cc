@@ -3,20 +3,18 @@
 // this test process. The namespace disappears with the process.
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <string>
 
-#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/store/store.h"
 #include "service/store/transaction.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/tiny_filesystem.h"
 
 namespace posd::store {
 namespace {
@@ -47,57 +45,19 @@ std::string ReadBytes(const fs::path& path) {
 
 class StoreOnTmpfsTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    if (geteuid() != 0) {
-      NamespaceProblem() = "needs root for a private mount namespace";
-      return;
-    }
-    if (unshare(CLONE_NEWNS) != 0) {
-      NamespaceProblem() = absl::StrCat("unshare(CLONE_NEWNS) failed: errno ", errno);
-      return;
-    }
-    // Without this, mounts could propagate back to the host's namespace.
-    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-      NamespaceProblem() = absl::StrCat("making / private failed: errno ", errno);
-    }
-  }
+  static void SetUpTestSuite() { NamespaceProblem() = posd::testing::EnterPrivateMountNamespace(); }
 
   void SetUp() override {
     if (!NamespaceProblem().empty()) GTEST_SKIP() << NamespaceProblem();
-    mount_point_ = dir_.File("fs");
-    fs::create_directory(mount_point_);
-    ASSERT_EQ(mount("tmpfs", mount_point_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
-                    "size=1m,mode=0700"),
-              0)
-        << "mount tmpfs: errno " << errno;
-    mounted_ = true;
+    auto mounted = posd::testing::TinyFilesystem::Mount(dir_.File("fs"), "size=1m,mode=0700");
+    ASSERT_THAT(mounted.status(), IsOk());
+    fs_ = *std::move(mounted);
+    mount_point_ = fs_->root();
   }
 
-  void TearDown() override {
-    if (mounted_) umount2(mount_point_.c_str(), MNT_DETACH);
-  }
-
-  void Remount(unsigned long extra_flags) {
-    ASSERT_EQ(mount("tmpfs", mount_point_.c_str(), "tmpfs",
-                    MS_REMOUNT | MS_NOSUID | MS_NODEV | extra_flags, "size=1m,mode=0700"),
-              0)
-        << "remount: errno " << errno;
-  }
-
-  // Writes a filler file until the file system refuses another byte.
-  void FillFileSystem() {
-    const fs::path filler = mount_point_ / "filler";
-    const int fd = open(filler.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    ASSERT_GE(fd, 0);
-    const std::string chunk(65536, 'f');
-    for (size_t size = chunk.size(); size > 0; size /= 2) {
-      while (write(fd, chunk.data(), size) == static_cast<ssize_t>(size)) {
-      }
-    }
-    close(fd);
-  }
-
-  void FreeFileSystem() { fs::remove(mount_point_ / "filler"); }
+  void Remount(bool read_only) { ASSERT_THAT(fs_->SetReadOnly(read_only), IsOk()); }
+  void FillFileSystem() { ASSERT_THAT(fs_->Fill(), IsOk()); }
+  void FreeFileSystem() { fs_->Free(); }
 
   StoreOptions Options() const {
     StoreOptions options;
@@ -119,8 +79,8 @@ class StoreOnTmpfsTest : public ::testing::Test {
   }
 
   posd::testing::TempDir dir_;
+  std::unique_ptr<posd::testing::TinyFilesystem> fs_;
   fs::path mount_point_;
-  bool mounted_ = false;
 };
 
 TEST_F(StoreOnTmpfsTest, FullDiskFailsTheCommitAndKeepsTheOldData) {
@@ -197,14 +157,14 @@ TEST_F(StoreOnTmpfsTest, ReadOnlyFileSystemIsReportedClearlyAndUntouched) {
     ASSERT_THAT(store, IsOk());
     POSD_ASSERT_OK(AppendEvent((*store)->writer(), "kept"));
   }
-  ASSERT_NO_FATAL_FAILURE(Remount(MS_RDONLY));
+  ASSERT_NO_FATAL_FAILURE(Remount(true));
   const std::string before = ReadBytes(Options().path);
   EXPECT_THAT(Store::Open(Options()),
               StatusIs(Code::kFailedPrecondition,
                        AllOf(HasSubstr(Options().path), HasSubstr("Read-only file system"))));
   EXPECT_EQ(ReadBytes(Options().path), before);
 
-  ASSERT_NO_FATAL_FAILURE(Remount(0));
+  ASSERT_NO_FATAL_FAILURE(Remount(false));
   auto store = Store::Open(Options());
   ASSERT_THAT(store, IsOk());
   EXPECT_EQ(EventCount((*store)->writer()), 1);
