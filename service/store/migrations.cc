@@ -232,11 +232,23 @@ UPDATE hook_runs SET run_id = printf('hook_0%025d', id) WHERE run_id IS NULL;
 CREATE UNIQUE INDEX hook_runs_by_run_id ON hook_runs (run_id);
 )sql";
 
+// Audit records say which call they belong to and whether the action took
+// effect: refused operator actions are recorded too (audit.proto,
+// AuditOutcome), with the error the caller got. Rows written before were all
+// actions that took effect.
+constexpr std::string_view kV5AuditOutcomes = R"sql(
+ALTER TABLE audit_log ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_log ADD COLUMN outcome TEXT NOT NULL DEFAULT 'succeeded'
+  CHECK (outcome IN ('succeeded', 'refused'));
+ALTER TABLE audit_log ADD COLUMN error_message TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "foundation: instance, event log, audit log, idempotency keys", kV1Foundation},
     {2, "device registry and hook outbox", kV2DevicesAndHooks},
     {3, "orders, payments and refunds", kV3OrdersAndPayments},
     {4, "hook run ids and completion times", kV4HookRunIds},
+    {5, "audit outcome and request ids", kV5AuditOutcomes},
 };
 
 }  // namespace
