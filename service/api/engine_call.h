@@ -35,6 +35,18 @@ inline grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
   return reactor;
 }
 
+// Finishes the call with `refusal.error` once the engine has written the
+// refusal of this audited action to the audit log (or logged why it could
+// not: the caller's error is the same either way).
+inline grpc::ServerUnaryReactor* FinishRefused(grpc::CallbackServerContext* context,
+                                               engine::Engine& engine, engine::Refusal refusal) {
+  auto* reactor = context->DefaultReactor();
+  const grpc::Status status = ToGrpcStatus(refusal.error);
+  engine.RecordRefusal(std::move(refusal),
+                       [reactor, status](const absl::Status&) { reactor->Finish(status); });
+  return reactor;
+}
+
 // A callback for the engine that copies the result into `response` and
 // finishes the call (on the engine's writer thread, after the commit).
 template <typename T>

@@ -69,7 +69,13 @@ grpc::ServerUnaryReactor* HookService::RetryHookRun(grpc::CallbackServerContext*
   if (absl::Status allowed =
           RequireRole(*context, {Role::kOperator, Role::kFleet}, "retry a hook run");
       !allowed.ok()) {
-    return FinishNow(context, allowed);
+    return FinishRefused(context, engine_,
+                         engine::Refusal{.actor = ActorOf(*context),
+                                         .action = "retry_hook_run",
+                                         .subject = request->hook_run_id(),
+                                         .reason = request->reason(),
+                                         .request_id = request->request_id(),
+                                         .error = allowed});
   }
   auto* reactor = context->DefaultReactor();
   engine_.RetryHookRun(ActorOf(*context), *request, FinishWith(reactor, response));

@@ -38,7 +38,13 @@ grpc::ServerUnaryReactor* PaymentService::RefundPayment(
   if (absl::Status allowed =
           RequireRole(*context, {Role::kOperator, Role::kFleet}, "refund a payment");
       !allowed.ok()) {
-    return FinishNow(context, allowed);
+    return FinishRefused(context, engine_,
+                         engine::Refusal{.actor = ActorOf(*context),
+                                         .action = "refund_payment",
+                                         .subject = request->payment_id(),
+                                         .reason = request->reason(),
+                                         .request_id = request->request_id(),
+                                         .error = allowed});
   }
   auto* reactor = context->DefaultReactor();
   engine_.RefundPayment(ActorOf(*context), *request, FinishWith(reactor, response));
@@ -51,7 +57,13 @@ grpc::ServerUnaryReactor* PaymentService::ResolvePayment(
   if (absl::Status allowed =
           RequireRole(*context, {Role::kOperator, Role::kFleet}, "resolve a payment by hand");
       !allowed.ok()) {
-    return FinishNow(context, allowed);
+    return FinishRefused(context, engine_,
+                         engine::Refusal{.actor = ActorOf(*context),
+                                         .action = "resolve_payment",
+                                         .subject = request->payment_id(),
+                                         .reason = request->reason(),
+                                         .request_id = request->request_id(),
+                                         .error = allowed});
   }
   auto* reactor = context->DefaultReactor();
   engine_.ResolvePayment(ActorOf(*context), *request, FinishWith(reactor, response));
@@ -64,7 +76,13 @@ grpc::ServerUnaryReactor* PaymentService::ResolveRefund(
   if (absl::Status allowed =
           RequireRole(*context, {Role::kOperator, Role::kFleet}, "resolve a refund by hand");
       !allowed.ok()) {
-    return FinishNow(context, allowed);
+    return FinishRefused(context, engine_,
+                         engine::Refusal{.actor = ActorOf(*context),
+                                         .action = "resolve_refund",
+                                         .subject = request->refund_id(),
+                                         .reason = request->reason(),
+                                         .request_id = request->request_id(),
+                                         .error = allowed});
   }
   auto* reactor = context->DefaultReactor();
   engine_.ResolveRefund(ActorOf(*context), *request, FinishWith(reactor, response));

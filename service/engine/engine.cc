@@ -249,8 +249,54 @@ void Engine::Enqueue(Command command) {
   if (command.done) command.done(absl::UnavailableError("posd is shutting down"));
 }
 
+void Engine::EnqueueFromWriter(Command command) {
+  const std::lock_guard lock(mutex_);
+  queue_.push_back(std::move(command));
+}
+
+void Engine::AppendRefusal(AuditEntry refused, std::function<void(const absl::Status&)> then,
+                           bool from_writer) {
+  Command command{
+      .name = "audit refusal",
+      .run = [refused](Tx& tx) { return AppendAudit(tx.db, refused, tx.now_ms); },
+      .done =
+          [refused, then = std::move(then)](const absl::Status& written) {
+            if (!written.ok()) {
+              spdlog::error("engine: the audit record of a refused {} of {} by {} (request {}: "
+                            "{}) was not written: {}",
+                            refused.action, refused.subject, refused.actor, refused.request_id,
+                            refused.error_message, ToStd(written.message()));
+            }
+            if (then) then(written);
+          },
+      .retry_until_committed = false,
+      .audit_refusal = std::nullopt};
+  if (from_writer) {
+    EnqueueFromWriter(std::move(command));
+  } else {
+    Enqueue(std::move(command));
+  }
+}
+
+void Engine::RecordRefusal(Refusal refusal, std::function<void(const absl::Status&)> done) {
+  if (refusal.error.ok()) {
+    if (done) done(absl::InvalidArgumentError("RecordRefusal needs the error of the refusal"));
+    return;
+  }
+  AppendRefusal(RefusedEntry(AuditEntry{.actor = std::move(refusal.actor.principal),
+                                        .role = std::move(refusal.actor.role),
+                                        .action = std::move(refusal.action),
+                                        .subject = std::move(refusal.subject),
+                                        .reason = std::move(refusal.reason),
+                                        .details = {},
+                                        .request_id = std::move(refusal.request_id)},
+                             refusal.error),
+                std::move(done), /*from_writer=*/false);
+}
+
 template <typename T>
-void Engine::Submit(std::string name, std::function<absl::StatusOr<T>(Tx&)> run, Callback<T> done) {
+void Engine::Submit(std::string name, std::function<absl::StatusOr<T>(Tx&)> run, Callback<T> done,
+                    std::optional<AuditEntry> audit_refusal) {
   auto result = std::make_shared<absl::StatusOr<T>>(absl::InternalError("command did not run"));
   Enqueue(Command{
       std::move(name),
@@ -265,7 +311,8 @@ void Engine::Submit(std::string name, std::function<absl::StatusOr<T>(Tx&)> run,
         } else {
           done(std::move(*result));
         }
-      }});
+      },
+      /*retry_until_committed=*/false, std::move(audit_refusal)});
 }
 
 void Engine::WriterLoop() {
@@ -398,7 +445,19 @@ void Engine::RunGroup(std::vector<Command>& group) {
     for (auto& action : tx->after_commit) action();
   }
   for (size_t i = 0; i < group.size(); ++i) {
-    if (group[i].done) group[i].done(results[i]);
+    if (!group[i].done) continue;
+    if (!results[i].ok() && group[i].audit_refusal.has_value()) {
+      // Its savepoint was rolled back: the refusal record is all that is
+      // stored of it, in a command of its own. The caller hears its own
+      // error after that, whatever became of the record.
+      AppendRefusal(RefusedEntry(*std::move(group[i].audit_refusal), results[i]),
+                    [done = std::move(group[i].done), result = results[i]](const absl::Status&) {
+                      done(result);
+                    },
+                    /*from_writer=*/true);
+      continue;
+    }
+    group[i].done(results[i]);
   }
 }
 
@@ -411,6 +470,11 @@ absl::Status Engine::RunWrite(const std::function<absl::Status(store::Database&)
 
 // ---------------------------------------------------------------------------
 // Writing resources and events.
+
+absl::Status Engine::AppendCommandAudit(Tx& tx, AuditEntry entry) {
+  entry.request_id = tx.request_id;
+  return AppendAudit(tx.db, entry, tx.now_ms);
+}
 
 absl::StatusOr<uint64_t> Engine::AppendEvent(Tx& tx, Event event, std::string_view subject) {
   // The sequence is read inside the savepoint: a rolled back command gives
@@ -675,6 +739,19 @@ void Engine::SendSale(Tx& tx, const Payment& payment) {
 
 namespace {
 
+// What an audited command records if it is refused (RefusedEntry fills in
+// the outcome).
+AuditEntry Attempt(const Actor& actor, std::string action, std::string subject,
+                   std::string reason, std::string request_id) {
+  return AuditEntry{.actor = actor.principal,
+                    .role = actor.role,
+                    .action = std::move(action),
+                    .subject = std::move(subject),
+                    .reason = std::move(reason),
+                    .details = {},
+                    .request_id = std::move(request_id)};
+}
+
 // Runs `body` once per request_id: a replay loads the first result's
 // resource (in its current state) with `load`.
 template <typename T, typename Body, typename Load>
@@ -710,7 +787,8 @@ void Engine::CancelOrder(const Actor& actor, const posd::v1::CancelOrderRequest&
                          Callback<Order> done) {
   Submit<Order>("CancelOrder", [this, actor, request](Tx& tx) {
     return DoCancelOrder(tx, actor, request);
-  }, std::move(done));
+  }, std::move(done), Attempt(actor, "cancel_order", request.order_id(), request.reason(),
+                              request.request_id()));
 }
 
 void Engine::CreatePayment(const Actor&, const posd::v1::CreatePaymentRequest& request,
@@ -723,28 +801,32 @@ void Engine::CancelPayment(const Actor& actor, const posd::v1::CancelPaymentRequ
                            Callback<Payment> done) {
   Submit<Payment>("CancelPayment", [this, actor, request](Tx& tx) {
     return DoCancelPayment(tx, actor, request);
-  }, std::move(done));
+  }, std::move(done), Attempt(actor, "cancel_payment", request.payment_id(), request.reason(),
+                              request.request_id()));
 }
 
 void Engine::RefundPayment(const Actor& actor, const posd::v1::RefundPaymentRequest& request,
                            Callback<Refund> done) {
   Submit<Refund>("RefundPayment", [this, actor, request](Tx& tx) {
     return DoRefundPayment(tx, actor, request);
-  }, std::move(done));
+  }, std::move(done), Attempt(actor, "refund_payment", request.payment_id(), request.reason(),
+                              request.request_id()));
 }
 
 void Engine::ResolvePayment(const Actor& actor, const posd::v1::ResolvePaymentRequest& request,
                             Callback<Payment> done) {
   Submit<Payment>("ResolvePayment", [this, actor, request](Tx& tx) {
     return DoResolvePayment(tx, actor, request);
-  }, std::move(done));
+  }, std::move(done), Attempt(actor, "resolve_payment", request.payment_id(), request.reason(),
+                              request.request_id()));
 }
 
 void Engine::ResolveRefund(const Actor& actor, const posd::v1::ResolveRefundRequest& request,
                            Callback<Refund> done) {
   Submit<Refund>("ResolveRefund", [this, actor, request](Tx& tx) {
     return DoResolveRefund(tx, actor, request);
-  }, std::move(done));
+  }, std::move(done), Attempt(actor, "resolve_refund", request.refund_id(), request.reason(),
+                              request.request_id()));
 }
 
 absl::StatusOr<Order> Engine::DoCreateOrder(Tx& tx, const Actor&,
@@ -893,14 +975,13 @@ absl::StatusOr<Order> Engine::DoCancelOrder(Tx& tx, const Actor& actor,
     order.set_cancel_reason(request.reason());
     *order.mutable_closed_at() = TimestampFromMillis(tx.now_ms);
     POSD_RETURN_IF_ERROR(SaveOrder(tx, order));
-    POSD_RETURN_IF_ERROR(AppendAudit(tx.db,
+    POSD_RETURN_IF_ERROR(AppendCommandAudit(tx,
                                      AuditEntry{.actor = actor.principal,
                                                 .role = actor.role,
                                                 .action = "cancel_order",
                                                 .subject = order.id(),
                                                 .reason = request.reason(),
-                                                .details = "order canceled"},
-                                     tx.now_ms));
+                                                .details = "order canceled"}));
     return load(order.id());
   }, load);
 }
@@ -1019,14 +1100,13 @@ absl::StatusOr<Payment> Engine::DoCancelPayment(Tx& tx, const Actor& actor,
         (void)devices_.Cancel(device, id);
       });
     }
-    POSD_RETURN_IF_ERROR(AppendAudit(tx.db,
+    POSD_RETURN_IF_ERROR(AppendCommandAudit(tx,
                                      AuditEntry{.actor = actor.principal,
                                                 .role = actor.role,
                                                 .action = "cancel_payment",
                                                 .subject = payment.id(),
                                                 .reason = request.reason(),
-                                                .details = "cancel requested"},
-                                     tx.now_ms));
+                                                .details = "cancel requested"}));
     return load(payment.id());
   }, load);
 }
@@ -1103,15 +1183,14 @@ absl::StatusOr<Refund> Engine::DoRefundPayment(Tx& tx, const Actor& actor,
     POSD_RETURN_IF_ERROR(SaveRefund(tx, refund));
     POSD_ASSIGN_OR_RETURN(payment, LoadPayment(tx.db, payment->id()));
     POSD_RETURN_IF_ERROR(SavePayment(tx, *payment));
-    POSD_RETURN_IF_ERROR(AppendAudit(tx.db,
+    POSD_RETURN_IF_ERROR(AppendCommandAudit(tx,
                                      AuditEntry{.actor = actor.principal,
                                                 .role = actor.role,
                                                 .action = "refund_payment",
                                                 .subject = payment->id(),
                                                 .reason = request.reason(),
                                                 .details = StrCat("refund ", refund.id(), " of ",
-                                                                  amount.ToString())},
-                                     tx.now_ms));
+                                                                  amount.ToString())}));
     RefundRequest send{.device_id = device,
                        .transaction_id = refund.id(),
                        .original_transaction_id = payment->id(),
@@ -1182,8 +1261,8 @@ absl::StatusOr<Payment> Engine::DoResolvePayment(Tx& tx, const Actor& actor,
       payment.clear_failure_reason();
     }
     POSD_ASSIGN_OR_RETURN(payment, MovePayment(tx, payment, event));
-    POSD_RETURN_IF_ERROR(AppendAudit(
-        tx.db,
+    POSD_RETURN_IF_ERROR(AppendCommandAudit(
+        tx,
         AuditEntry{.actor = actor.principal,
                    .role = actor.role,
                    .action = "resolve_payment",
@@ -1193,8 +1272,7 @@ absl::StatusOr<Payment> Engine::DoResolvePayment(Tx& tx, const Actor& actor,
                                      posd::v1::ResolutionOutcome_Name(request.outcome()),
                                      request.approval_code().empty()
                                          ? ""
-                                         : StrCat(", approval code ", request.approval_code()))},
-        tx.now_ms));
+                                         : StrCat(", approval code ", request.approval_code()))}));
     return load(payment.id());
   }, load);
 }
@@ -1237,7 +1315,7 @@ absl::StatusOr<Refund> Engine::DoResolveRefund(Tx& tx, const Actor& actor,
     POSD_RETURN_IF_ERROR(SettleRefund(
         tx, refund,
         approved ? posd::v1::REFUND_STATUS_SUCCEEDED : posd::v1::REFUND_STATUS_DECLINED));
-    POSD_RETURN_IF_ERROR(AppendAudit(tx.db,
+    POSD_RETURN_IF_ERROR(AppendCommandAudit(tx,
                                      AuditEntry{.actor = actor.principal,
                                                 .role = actor.role,
                                                 .action = "resolve_refund",
@@ -1245,8 +1323,7 @@ absl::StatusOr<Refund> Engine::DoResolveRefund(Tx& tx, const Actor& actor,
                                                 .reason = request.reason(),
                                                 .details = StrCat("IN_DOUBT resolved as ",
                                                                   approved ? "APPROVED"
-                                                                           : "DECLINED")},
-                                     tx.now_ms));
+                                                                           : "DECLINED")}));
     return load(refund.id());
   }, load);
 }
@@ -1727,7 +1804,8 @@ void Engine::RetryHookRun(const Actor& actor, const posd::v1::RetryHookRunReques
                           Callback<posd::v1::HookRun> done) {
   Submit<posd::v1::HookRun>("RetryHookRun", [this, actor, request](Tx& tx) {
     return DoRetryHookRun(tx, actor, request);
-  }, std::move(done));
+  }, std::move(done), Attempt(actor, "retry_hook_run", request.hook_run_id(), request.reason(),
+                              request.request_id()));
 }
 
 absl::StatusOr<posd::v1::HookRun> Engine::DoRetryHookRun(
@@ -1759,16 +1837,15 @@ absl::StatusOr<posd::v1::HookRun> Engine::DoRetryHookRun(
                      "first"));
         }
         POSD_ASSIGN_OR_RETURN(run, DoRetryRun(tx, run.id));
-        POSD_RETURN_IF_ERROR(AppendAudit(
-            tx.db,
+        POSD_RETURN_IF_ERROR(AppendCommandAudit(
+            tx,
             AuditEntry{.actor = actor.principal,
                        .role = actor.role,
                        .action = "retry_hook_run",
                        .subject = run.id,
                        .reason = request.reason(),
                        .details = StrCat(hooks::ToString(run.hook_point), " of plugin ", run.plugin,
-                                         " for ", run.subject_id, " scheduled again")},
-            tx.now_ms));
+                                         " for ", run.subject_id, " scheduled again")}));
         return HookRunProto(run, hook_max_attempts_);
       },
       load);

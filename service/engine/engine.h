@@ -107,6 +107,17 @@ struct EngineStats {
 template <typename T>
 using Callback = std::function<void(absl::StatusOr<T>)>;
 
+// An audited operator action that the API layer refused before it reached
+// the engine (a role that may not do it, malformed arguments).
+struct Refusal {
+  Actor actor;
+  std::string action;      // as the audit log stores it, e.g. "refund_payment"
+  std::string subject;     // id of what it would have acted on; may be empty
+  std::string reason;      // the reason the caller gave, if any
+  std::string request_id;  // of the call, as given (may be empty or invalid)
+  absl::Status error;      // what the caller is told; not OK
+};
+
 class Engine final : public DeviceEvents, public WriteRunner, public hooks::HookRunStore {
  public:
   // Opens readers, runs recovery and attaches to the device port.
@@ -143,6 +154,23 @@ class Engine final : public DeviceEvents, public WriteRunner, public hooks::Hook
                       Callback<posd::v1::Payment> done);
   void ResolveRefund(const Actor& actor, const posd::v1::ResolveRefundRequest& request,
                      Callback<posd::v1::Refund> done);
+
+  // Audit log. Audited commands (CancelOrder, CancelPayment, RefundPayment,
+  // ResolvePayment, ResolveRefund, RetryHookRun) write a SUCCEEDED record
+  // with the call's request_id in their transaction. One that fails on its
+  // own (state machine, validation, a before-hook's veto, permission) is
+  // rolled back whole and a REFUSED record with its error is written as a
+  // command of its own right after; its caller hears the error once that
+  // command committed. A replay answered from the request journal writes
+  // nothing; a retry of a refused call runs again and is audited again.
+  // When the refusal record cannot be written, that is logged and the caller
+  // still gets the command's own error. When a group's transaction fails as a
+  // whole, its callers get the storage error and no record is written.
+
+  // Writes a REFUSED record for `refusal` as a command, then calls `done`
+  // with the outcome of that write (already logged when it failed), on the
+  // writer thread or, once stopped, on the calling thread.
+  void RecordRefusal(Refusal refusal, std::function<void(const absl::Status&)> done);
 
   // Operator role; audited. Schedules a FAILED, ABANDONED or RETRY_SCHEDULED
   // run again now with a fresh attempt budget (HookService.RetryHookRun).
@@ -196,15 +224,25 @@ class Engine final : public DeviceEvents, public WriteRunner, public hooks::Hook
     // A terminal's report: queued again, not dropped, when the group's
     // transaction fails as a whole.
     bool retry_until_committed = false;
+    // Audited commands: what to record as REFUSED when `run` fails.
+    std::optional<AuditEntry> audit_refusal = std::nullopt;
   };
 
   explicit Engine(const EngineOptions& options);
   template <typename T>
-  void Submit(std::string name, std::function<absl::StatusOr<T>(Tx&)> run, Callback<T> done);
+  void Submit(std::string name, std::function<absl::StatusOr<T>(Tx&)> run, Callback<T> done,
+              std::optional<AuditEntry> audit_refusal = std::nullopt);
   // Submit, and wait for the commit.
   template <typename T>
   absl::StatusOr<T> SubmitAndWait(std::string name, std::function<absl::StatusOr<T>(Tx&)> run);
   void Enqueue(Command command);
+  // Writer thread only: queues `command` even while stopping (the writer
+  // drains the queue before it returns).
+  void EnqueueFromWriter(Command command);
+  // Queues a command that appends `refused`, then calls `then` with its
+  // outcome. `from_writer`: called on the writer thread.
+  void AppendRefusal(AuditEntry refused, std::function<void(const absl::Status&)> then,
+                     bool from_writer);
   // Queues a DeviceEvents report (retry_until_committed).
   void EnqueueReport(std::string name, std::function<absl::Status(Tx&)> run);
   // Keeps `commands` of a failed group for another attempt after a pause.
@@ -247,6 +285,8 @@ class Engine final : public DeviceEvents, public WriteRunner, public hooks::Hook
   absl::Status SavePayment(Tx& tx, posd::v1::Payment& payment);
   absl::Status SaveRefund(Tx& tx, posd::v1::Refund& refund);
   absl::StatusOr<uint64_t> AppendEvent(Tx& tx, posd::v1::Event event, std::string_view subject);
+  // The SUCCEEDED record of an audited command, with its request_id.
+  static absl::Status AppendCommandAudit(Tx& tx, AuditEntry entry);
   absl::Status AddAfterHooks(Tx& tx, hooks::HookPoint point, std::string_view subject_id);
   absl::StatusOr<std::string> HookSnapshot(Tx& tx, hooks::HookPoint point,
                                            std::string_view subject_id, uint64_t& trigger);

@@ -480,7 +480,8 @@ absl::StatusOr<posd::v1::ListAuditRecordsResponse> Queries::ListAuditRecords(
   const int page_size = PageSize(request.page_size(), 50, 500);
 
   std::string sql =
-      "SELECT id, at, actor, role, action, subject, reason, details FROM audit_log WHERE 1 = 1";
+      "SELECT id, at, actor, role, action, subject, reason, details, request_id, outcome, "
+      "error_message FROM audit_log WHERE 1 = 1";
   std::vector<std::string> texts;
   std::vector<int64_t> numbers;
   if (!request.actions().empty()) {
@@ -495,6 +496,15 @@ absl::StatusOr<posd::v1::ListAuditRecordsResponse> Queries::ListAuditRecords(
       texts.push_back(StoredAuditAction(request.actions(i)));
     }
     sql += ")";
+  }
+  if (request.outcome() != posd::v1::AUDIT_OUTCOME_UNSPECIFIED) {
+    if (!posd::v1::AuditOutcome_IsValid(request.outcome())) {
+      return absl::InvalidArgumentError(
+          StrCat("outcome ", request.outcome(), " is not an audit outcome"));
+    }
+    sql += " AND outcome = ?";
+    texts.push_back(request.outcome() == posd::v1::AUDIT_OUTCOME_REFUSED ? "refused"
+                                                                         : "succeeded");
   }
   if (!request.subject_id().empty()) {
     sql += " AND subject = ?";
@@ -547,9 +557,10 @@ absl::StatusOr<posd::v1::ListAuditRecordsResponse> Queries::ListAuditRecords(
     record->set_subject_type(std::string(SubjectType(action)));
     if (record->subject_type() != "server") record->set_subject_id(std::string(select.ColumnText(5)));
     record->set_reason(std::string(select.ColumnText(6)));
-    // Every stored record is an action that took effect: refusals are not
-    // written to the log (yet).
-    record->set_outcome(posd::v1::AUDIT_OUTCOME_SUCCEEDED);
+    record->set_request_id(std::string(select.ColumnText(8)));
+    record->set_outcome(select.ColumnText(9) == "refused" ? posd::v1::AUDIT_OUTCOME_REFUSED
+                                                         : posd::v1::AUDIT_OUTCOME_SUCCEEDED);
+    record->set_error_message(std::string(select.ColumnText(10)));
     record->set_details_json(StrCat("{\"action\":", JsonString(select.ColumnText(4)),
                                     ",\"subject\":", JsonString(select.ColumnText(5)),
                                     ",\"summary\":", JsonString(select.ColumnText(7)), "}"));

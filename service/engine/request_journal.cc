@@ -67,10 +67,18 @@ absl::Status RecordRequest(store::Database& db, std::string_view request_id,
   return insert.Run();
 }
 
+AuditEntry RefusedEntry(AuditEntry attempted, const absl::Status& refusal) {
+  attempted.outcome = AuditOutcome::kRefused;
+  attempted.error_message = std::string(ToStd(refusal.message()));
+  attempted.details = StrCat("refused with ", absl::StatusCodeToString(refusal.code()));
+  return attempted;
+}
+
 absl::Status AppendAudit(store::Database& db, const AuditEntry& audit, int64_t now_ms) {
-  POSD_ASSIGN_OR_RETURN(store::Statement insert,
-                        db.Prepare("INSERT INTO audit_log (at, actor, role, action, subject, "
-                                   "reason, details) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+  POSD_ASSIGN_OR_RETURN(
+      store::Statement insert,
+      db.Prepare("INSERT INTO audit_log (at, actor, role, action, subject, reason, details, "
+                 "request_id, outcome, error_message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   POSD_RETURN_IF_ERROR(insert.BindInt64(1, now_ms));
   POSD_RETURN_IF_ERROR(insert.BindText(2, audit.actor));
   POSD_RETURN_IF_ERROR(insert.BindText(3, audit.role));
@@ -78,6 +86,10 @@ absl::Status AppendAudit(store::Database& db, const AuditEntry& audit, int64_t n
   POSD_RETURN_IF_ERROR(insert.BindText(5, audit.subject));
   POSD_RETURN_IF_ERROR(insert.BindText(6, audit.reason));
   POSD_RETURN_IF_ERROR(insert.BindText(7, audit.details));
+  POSD_RETURN_IF_ERROR(insert.BindText(8, audit.request_id));
+  POSD_RETURN_IF_ERROR(
+      insert.BindText(9, audit.outcome == AuditOutcome::kRefused ? "refused" : "succeeded"));
+  POSD_RETURN_IF_ERROR(insert.BindText(10, audit.error_message));
   return insert.Run();
 }
 
@@ -95,7 +107,9 @@ absl::StatusOr<std::string> RequestJournal::ExecuteIn(
                              clock_.WallNow().time_since_epoch())
                              .count();
   POSD_RETURN_IF_ERROR(RecordRequest(db, request_id, method, hash, response, now_ms));
-  POSD_RETURN_IF_ERROR(AppendAudit(db, audit, now_ms));
+  AuditEntry entry = audit;
+  entry.request_id = std::string(request_id);
+  POSD_RETURN_IF_ERROR(AppendAudit(db, entry, now_ms));
   return response;
 }
 

@@ -14,6 +14,9 @@
 
 namespace posd::engine {
 
+// Whether an audited action took effect (posd.v1.AuditOutcome).
+enum class AuditOutcome { kSucceeded, kRefused };
+
 // One operator action, as written to the audit log.
 struct AuditEntry {
   std::string actor;    // who: a user name, "unix-socket" or a token's label
@@ -22,7 +25,14 @@ struct AuditEntry {
   std::string subject;  // what it acted on, e.g. "log_level"
   std::string reason;   // why, when the action requires one
   std::string details;  // a short human-readable summary of the change
+  std::string request_id = {};  // of the call; empty for actions without one
+  AuditOutcome outcome = AuditOutcome::kSucceeded;
+  std::string error_message = {};  // for kRefused: the error the caller got
 };
+
+// `attempted` as a refusal: outcome kRefused, error_message the message of
+// `refusal` (not OK), details naming its code.
+AuditEntry RefusedEntry(AuditEntry attempted, const absl::Status& refusal);
 
 // Runs work on posd's only write connection, inside a write transaction that
 // it owns (the engine's group transaction, isolated by a savepoint). Blocks
@@ -59,7 +69,7 @@ absl::Status AppendAudit(store::Database& db, const AuditEntry& audit, int64_t n
 // same request (by hash) gets the first response back and changes nothing; a
 // reuse of the id for another method or other arguments is ALREADY_EXISTS.
 // Otherwise `prepare` computes the response, which is stored together with
-// the audit entry in one transaction; `apply` then makes the in-memory effect
+// the audit entry (with the request_id) in one transaction; `apply` then makes the in-memory effect
 // happen, only after the commit succeeded, so a failed write changes nothing.
 //
 // Thread-safe. `writer` (or `runner`) and `clock` must outlive the journal.

@@ -143,17 +143,22 @@ std::optional<google::protobuf::Timestamp> ParseTime(const std::string& text, co
   return timestamp;
 }
 
-// "aud_...  2026-...Z  REFUND_PAYMENT payment pay_...  by anna (unix socket) [OPERATOR]  reason: ..."
+// "aud_...  2026-...Z  SUCCEEDED  REFUND_PAYMENT payment pay_...  by anna (unix socket)
+// [OPERATOR]  request r-1  reason: ...", and for a refusal "  error: ..." at the end.
 std::string Summary(const posd::v1::AuditRecord& record) {
   std::string action = posd::v1::AuditAction_Name(record.action());
   action.erase(0, std::string_view("AUDIT_ACTION_").size());
-  std::string line = record.id() + "  " + Time(record.occurred_at()) + "  " + action + " " +
-                     record.subject_type();
+  std::string outcome = posd::v1::AuditOutcome_Name(record.outcome());
+  outcome.erase(0, std::string_view("AUDIT_OUTCOME_").size());
+  std::string line = record.id() + "  " + Time(record.occurred_at()) + "  " + outcome + "  " +
+                     action + " " + record.subject_type();
   if (!record.subject_id().empty()) line += " " + record.subject_id();
   std::string role = posd::v1::Role_Name(record.actor().role());
   role.erase(0, std::string_view("ROLE_").size());
   line += "  by " + record.actor().principal() + " [" + role + "]";
+  if (!record.request_id().empty()) line += "  request " + record.request_id();
   if (!record.reason().empty()) line += "  reason: " + record.reason();
+  if (!record.error_message().empty()) line += "  error: " + record.error_message();
   return line;
 }
 
@@ -169,6 +174,16 @@ int AuditList(CliContext& context, const AuditArguments& arguments) {
       return kExitUsage;
     }
     request.add_actions(action);
+  }
+  if (!arguments.outcome.empty()) {
+    posd::v1::AuditOutcome outcome;
+    if (!posd::v1::AuditOutcome_Parse("AUDIT_OUTCOME_" + EnumWord(arguments.outcome), &outcome) ||
+        outcome == posd::v1::AUDIT_OUTCOME_UNSPECIFIED) {
+      std::cerr << "posctl: --outcome '" << arguments.outcome
+                << "' is not an audit outcome (succeeded or refused)\n";
+      return kExitUsage;
+    }
+    request.set_outcome(outcome);
   }
   request.set_subject_id(arguments.subject_id);
   request.set_principal(arguments.principal);
@@ -231,7 +246,8 @@ void AddHooksCommands(CLI::App& app, HooksArguments& arguments, Command& command
 }
 
 void AddAuditCommands(CLI::App& app, AuditArguments& arguments, Command& command) {
-  auto* audit = app.add_subcommand("audit", "the audit log of operator actions");
+  auto* audit =
+      app.add_subcommand("audit", "the audit log of operator actions, refused ones included");
   audit->require_subcommand(1);
 
   auto* list = audit->add_subcommand("list", "audit records, newest first (operator or fleet)");
@@ -242,6 +258,8 @@ void AddAuditCommands(CLI::App& app, AuditArguments& arguments, Command& command
   list->add_option("--principal", arguments.principal, "only records by this person or token");
   list->add_option("--since", arguments.since, "only records at or after this RFC 3339 time");
   list->add_option("--until", arguments.until, "only records before this RFC 3339 time");
+  list->add_option("--outcome", arguments.outcome,
+                   "only records with this outcome: succeeded or refused");
   list->add_option("--page-size", arguments.page_size, "records per page (default 50)");
   list->add_option("--page-token", arguments.page_token, "from the previous page");
   list->callback([&] { command = [&](CliContext& c) { return AuditList(c, arguments); }; });

@@ -27,6 +27,7 @@ struct AuditArguments {
   std::string principal;
   std::string since;
   std::string until;
+  std::string outcome;  // "succeeded", "refused" or empty for both
   int page_size = 0;
   std::string page_token;
 };

@@ -241,12 +241,24 @@ CREATE UNIQUE INDEX devices_by_terminal_id ON devices (ws_terminal_id)
   WHERE ws_terminal_id IS NOT NULL;
 )sql";
 
+// Audit records say which call they belong to and whether the action took
+// effect: refused operator actions are recorded too (audit.proto,
+// AuditOutcome), with the error the caller got. Rows written before were all
+// actions that took effect.
+constexpr std::string_view kV6AuditOutcomes = R"sql(
+ALTER TABLE audit_log ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_log ADD COLUMN outcome TEXT NOT NULL DEFAULT 'succeeded'
+  CHECK (outcome IN ('succeeded', 'refused'));
+ALTER TABLE audit_log ADD COLUMN error_message TEXT NOT NULL DEFAULT '';
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "foundation: instance, event log, audit log, idempotency keys", kV1Foundation},
     {2, "device registry and hook outbox", kV2DevicesAndHooks},
     {3, "orders, payments and refunds", kV3OrdersAndPayments},
     {4, "hook run ids and completion times", kV4HookRunIds},
     {5, "websocket terminals: terminal id and tls", kV5WebSocketDevices},
+    {6, "audit outcome and request ids", kV6AuditOutcomes},
 };
 
 }  // namespace

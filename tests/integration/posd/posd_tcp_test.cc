@@ -5,6 +5,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "posd/v1/admin.pb.h"
+#include "posd/v1/audit.pb.h"
 #include "tests/support/posd_instance.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
@@ -80,6 +81,40 @@ TEST_F(PosdTcpTest, TokensAuthenticateAndCarryTheirRole) {
   EXPECT_EQ(denied.exit_code, 64 + 7) << denied.err;  // PERMISSION_DENIED
   EXPECT_THAT(denied.err, HasSubstr("the ui role may not change the log level"));
   EXPECT_EQ(OverTcp("operator.token", {"log-level", "debug"}).exit_code, 0);
+}
+
+// A refusal the API decides (the role) never reaches the engine's commands,
+// and is audited all the same.
+TEST_F(PosdTcpTest, ARefusedResolutionIsAudited) {
+  Subprocess posd = StartPosd(kPosd, paths_, dir_.path());
+  ASSERT_TRUE(posd.Running()) << posd.Stderr();
+  const CommandResult denied =
+      OverTcp("ui.token", {"payments", "resolve", "pay_01ABC", "--approved", "--reason",
+                           "the slip says approved", "--request-id", "resolve-by-ui"});
+  EXPECT_EQ(denied.exit_code, 64 + 7) << denied.err;  // PERMISSION_DENIED
+  EXPECT_THAT(denied.err, HasSubstr("the ui role may not resolve a payment by hand"));
+
+  const CommandResult json = OverTcp(
+      "operator.token", {"--output", "json", "audit", "list", "--outcome", "refused"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  posd::v1::ListAuditRecordsResponse listed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.out, &listed).ok()) << json.out;
+  ASSERT_EQ(listed.audit_records_size(), 1) << json.out;
+  const posd::v1::AuditRecord& record = listed.audit_records(0);
+  EXPECT_EQ(record.outcome(), posd::v1::AUDIT_OUTCOME_REFUSED);
+  EXPECT_EQ(record.action(), posd::v1::AUDIT_ACTION_RESOLVE_PAYMENT);
+  EXPECT_EQ(record.subject_id(), "pay_01ABC");
+  EXPECT_EQ(record.request_id(), "resolve-by-ui");
+  EXPECT_EQ(record.reason(), "the slip says approved");
+  EXPECT_EQ(record.actor().role(), posd::v1::ROLE_UI);
+  EXPECT_THAT(record.error_message(), HasSubstr("the ui role may not resolve a payment by hand"));
+
+  const CommandResult table = OverTcp("operator.token", {"audit", "list"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, HasSubstr("REFUSED  RESOLVE_PAYMENT payment pay_01ABC"));
+  EXPECT_THAT(table.out, HasSubstr("request resolve-by-ui"));
+  EXPECT_THAT(table.out, HasSubstr("error: the ui role may not resolve a payment by hand"));
+  EXPECT_EQ(OverTcp("operator.token", {"audit", "list", "--outcome", "maybe"}).exit_code, 2);
 }
 
 TEST_F(PosdTcpTest, ShortTokenIsRefusedAtStart) {

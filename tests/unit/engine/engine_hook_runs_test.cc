@@ -402,10 +402,19 @@ TEST_F(EngineHookRunsTest, RetryHookRunNeedsTheOperatorIsAuditedAndIdempotent) {
 
   posd::v1::ListAuditRecordsRequest audit;
   audit.add_actions(posd::v1::AUDIT_ACTION_RETRY_HOOK_RUN);
+  // The refusals (the ui role, the reused request_id) are on record too.
+  audit.set_outcome(posd::v1::AUDIT_OUTCOME_REFUSED);
+  auto refusals = engine_->queries().ListAuditRecords(audit);
+  ASSERT_THAT(refusals, IsOk());
+  ASSERT_EQ(refusals->audit_records_size(), 2);
+  EXPECT_THAT(refusals->audit_records(0).error_message(), HasSubstr("other arguments"));
+  EXPECT_EQ(refusals->audit_records(1).actor().role(), posd::v1::ROLE_UI);
+  audit.set_outcome(posd::v1::AUDIT_OUTCOME_SUCCEEDED);
   auto records = engine_->queries().ListAuditRecords(audit);
   ASSERT_THAT(records, IsOk());
   ASSERT_EQ(records->audit_records_size(), 1);
   const auto& record = records->audit_records(0);
+  EXPECT_EQ(record.request_id(), "retry-1");
   EXPECT_EQ(record.subject_type(), "hook_run");
   EXPECT_EQ(record.subject_id(), claimed.id);
   EXPECT_EQ(record.reason(), "template restored");
