@@ -42,7 +42,7 @@ std::string NetworkTestsUnavailable() {
 
 absl::StatusOr<std::unique_ptr<NetNamespace>> NetNamespace::Create(std::string_view tag) {
   static std::atomic<int> counter{0};
-  std::string name = absl::StrCat("posd-", tag, "-", getpid(), "-", counter++);
+  std::string name = absl::StrCat("posd-", std::string(tag), "-", getpid(), "-", counter++);
   if (absl::Status made = Run({"ip", "netns", "add", name}); !made.ok()) return made;
   auto ns = std::unique_ptr<NetNamespace>(new NetNamespace(std::move(name)));
   if (absl::Status up = ns->Ip({"link", "set", "lo", "up"}); !up.ok()) return up;
@@ -111,7 +111,7 @@ absl::StatusOr<std::unique_ptr<PrivateAvahi>> PrivateAvahi::Start(
 </busconfig>
 )"));
   WriteFile(dir / "avahi-daemon.conf",
-            absl::StrCat("[server]\nhost-name=", host_name,
+            absl::StrCat("[server]\nhost-name=", std::string(host_name),
                          "\nuse-ipv4=yes\nuse-ipv6=no\nallow-interfaces=",
                          absl::StrJoin(interfaces, ","),
                          "\nenable-dbus=yes\nratelimit-interval-usec=0\nratelimit-burst=0\n"
