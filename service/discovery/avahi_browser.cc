@@ -3,22 +3,35 @@
 #include <avahi-client/client.h>
 #include <avahi-client/lookup.h>
 #include <avahi-common/address.h>
+#include <avahi-common/defs.h>
+#include <avahi-common/domain.h>
 #include <avahi-common/error.h>
 #include <avahi-common/strlst.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <algorithm>
 #include <compare>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "service/common/strings.h"
 #include "service/discovery/avahi_client_keeper.h"
+#include "service/discovery/srv_rdata.h"
 
 namespace posd::discovery {
 namespace {
+
+// How long a withdrawn sighting may take to be announced again before it is
+// reported gone. A terminal that moves withdraws its records and announces
+// new ones about a second later; its unchanged PTR record can drop out of a
+// cache in between (when the new announcement lands just as the goodbye's
+// one second runs out), while its new SRV arrives and is resolved.
+constexpr auto kWithdrawalGrace = std::chrono::milliseconds(1500);
 
 // One instance as seen on one interface and protocol.
 struct SightingKey {
@@ -28,6 +41,21 @@ struct SightingKey {
   std::string type;
   std::string domain;
   auto operator<=>(const SightingKey&) const = default;
+};
+
+// What Avahi's thread keeps for one sighting.
+struct Lookup {
+  // Kept until the instance is removed: it reports again whenever the
+  // instance's records change, though only after the old SRV has left the
+  // cache, a second after the new one came (RFC 6762 10.2).
+  AvahiServiceResolver* resolver = nullptr;
+  // Sees a new SRV the moment it arrives; the new host is then resolved
+  // by host_resolver, so a move is reported without that second.
+  AvahiRecordBrowser* srv_browser = nullptr;
+  AvahiHostNameResolver* host_resolver = nullptr;
+  std::optional<TerminalTxt> txt;  // from the last valid resolution
+  SrvTarget target;                // the last reported host and port
+  SrvTarget pending;               // the host being resolved
 };
 
 std::vector<std::string> TxtEntries(AvahiStringList* list) {
@@ -53,12 +81,13 @@ struct AvahiBrowser::Impl {
 
   // Avahi's thread (or under the keeper's lock).
   AvahiServiceBrowser* browser = nullptr;
-  std::map<SightingKey, AvahiServiceResolver*> resolvers;
+  std::map<SightingKey, Lookup> lookups;
 
   // The io_context's thread.
   std::map<SightingKey, Announcement> sightings;
   std::map<std::string, Announcement, std::less<>> reported;  // by terminal id
   std::set<std::string> malformed_logged;                      // instance names
+  std::map<SightingKey, std::chrono::steady_clock::time_point> last_alive;  // resolved or announced
 
   mutable std::mutex mutex;
   AvahiBrowserCounters counters;  // guarded by mutex
@@ -99,7 +128,7 @@ struct AvahiBrowser::Impl {
   void Forget() {
     // The client is being freed with everything made through it.
     browser = nullptr;
-    resolvers.clear();
+    lookups.clear();
     {
       const std::lock_guard lock(mutex);
       ++counters.daemon_losses;
@@ -113,18 +142,20 @@ struct AvahiBrowser::Impl {
     switch (event) {
       case AVAHI_BROWSER_NEW: {
         SightingKey key{interface, protocol, name, type, domain};
-        if (resolvers.contains(key)) return;
-        // Kept until the instance is removed: it reports again whenever the
-        // instance's records change (a terminal that moved).
+        if (lookups.contains(key)) {
+          // Announced again while its withdrawal is being confirmed.
+          OnIo([key = std::move(key)](Impl& impl) { impl.Alive(key); });
+          return;
+        }
         AvahiServiceResolver* resolver = avahi_service_resolver_new(
             avahi_service_browser_get_client(b), interface, protocol, name, type, domain,
             AVAHI_PROTO_INET, static_cast<AvahiLookupFlags>(0),
-            [](AvahiServiceResolver*, AvahiIfIndex i, AvahiProtocol p, AvahiResolverEvent e,
+            [](AvahiServiceResolver* r, AvahiIfIndex i, AvahiProtocol p, AvahiResolverEvent e,
                const char* n, const char* t, const char* d, const char* host,
                const AvahiAddress* address, uint16_t port, AvahiStringList* txt,
                AvahiLookupResultFlags, void* impl) {
-              static_cast<Impl*>(impl)->OnResolve(SightingKey{i, p, n, t, d}, e, host, address,
-                                                  port, txt);
+              static_cast<Impl*>(impl)->OnResolve(r, SightingKey{i, p, n, t, d}, e, host,
+                                                  address, port, txt);
             },
             this);
         if (resolver == nullptr) {
@@ -132,16 +163,13 @@ struct AvahiBrowser::Impl {
                            avahi_strerror(avahi_client_errno(avahi_service_browser_get_client(b)))));
           return;
         }
-        resolvers.emplace(std::move(key), resolver);
+        lookups[std::move(key)].resolver = resolver;
         break;
       }
       case AVAHI_BROWSER_REMOVE: {
         SightingKey key{interface, protocol, name, type, domain};
-        auto found = resolvers.find(key);
-        if (found == resolvers.end()) return;
-        avahi_service_resolver_free(found->second);
-        resolvers.erase(found);
-        OnIo([key = std::move(key)](Impl& impl) { impl.SightingGone(key); });
+        if (!lookups.contains(key)) return;
+        MaybeGone(std::move(key));
         break;
       }
       case AVAHI_BROWSER_FAILURE:
@@ -154,41 +182,137 @@ struct AvahiBrowser::Impl {
     }
   }
 
-  void OnResolve(SightingKey key, AvahiResolverEvent event, const char* host,
-                 const AvahiAddress* address, uint16_t port, AvahiStringList* txt) {
+  void OnResolve(AvahiServiceResolver* resolver, SightingKey key, AvahiResolverEvent event,
+                 const char* host, const AvahiAddress* address, uint16_t port,
+                 AvahiStringList* txt) {
     if (event != AVAHI_RESOLVER_FOUND) {
       const std::lock_guard lock(mutex);
       ++counters.resolve_failures;
       spdlog::debug("dns-sd: resolving '{}' failed: {}", key.name,
-                    avahi_strerror(avahi_client_errno(keeper_client())));
+                    avahi_strerror(avahi_client_errno(avahi_service_resolver_get_client(resolver))));
       return;
     }
+    auto found = lookups.find(key);
+    if (found == lookups.end()) return;
+    Lookup& lookup = found->second;
     absl::StatusOr<TerminalTxt> parsed = ParseTerminalTxt(TxtEntries(txt));
     if (!parsed.ok()) {
+      lookup.txt.reset();
       OnIo([key = std::move(key), error = std::string(parsed.status().message())](Impl& impl) {
         impl.Malformed(key, error);
       });
       return;
     }
-    char text[AVAHI_ADDRESS_STR_MAX] = {};
-    avahi_address_snprint(text, sizeof(text), address);
-    Announcement announcement{.terminal_id = parsed->terminal_id,
-                              .instance_name = key.name,
-                              .address = text,
-                              .port = port,
-                              .path = parsed->path,
-                              .tls = parsed->tls,
-                              .protocol_version = parsed->protocol_version,
-                              .source = DiscoverySource::kDnsSd,
-                              .observed_at = std::chrono::steady_clock::now()};
-    spdlog::debug("dns-sd: '{}' resolved to {} {}:{}", key.name, host != nullptr ? host : "",
-                  announcement.address, port);
-    OnIo([key = std::move(key), announcement = std::move(announcement)](Impl& impl) {
-      impl.Resolved(key, announcement);
+    lookup.txt = *parsed;
+    lookup.target = {.host = host != nullptr ? host : "", .port = port};
+    if (lookup.srv_browser == nullptr) WatchSrv(avahi_service_resolver_get_client(resolver), key);
+    Report(key, lookup, address);
+  }
+
+  // Watches the instance's SRV records, to see a move as soon as it is
+  // announced.
+  void WatchSrv(AvahiClient* client, const SightingKey& key) {
+    char full_name[AVAHI_DOMAIN_NAME_MAX];
+    if (avahi_service_name_join(full_name, sizeof(full_name), key.name.c_str(), key.type.c_str(),
+                                key.domain.c_str()) < 0) {
+      return;
+    }
+    lookups[key].srv_browser = avahi_record_browser_new(
+        client, key.interface, key.protocol, full_name, AVAHI_DNS_CLASS_IN, AVAHI_DNS_TYPE_SRV,
+        static_cast<AvahiLookupFlags>(0),
+        [](AvahiRecordBrowser* b, AvahiIfIndex, AvahiProtocol, AvahiBrowserEvent event,
+           const char*, uint16_t, uint16_t, const void* rdata, size_t size,
+           AvahiLookupResultFlags, void* impl) {
+          if (event == AVAHI_BROWSER_NEW) static_cast<Impl*>(impl)->OnNewSrv(b, rdata, size);
+          if (event == AVAHI_BROWSER_REMOVE) static_cast<Impl*>(impl)->OnSrvRemoved(b, rdata, size);
+        },
+        this);
+  }
+
+  void OnNewSrv(AvahiRecordBrowser* srv_browser, const void* rdata, size_t size) {
+    auto found = std::find_if(lookups.begin(), lookups.end(),
+                              [&](const auto& entry) { return entry.second.srv_browser == srv_browser; });
+    if (found == lookups.end()) return;
+    Lookup& lookup = found->second;
+    absl::StatusOr<SrvTarget> target = ParseSrvRdata(rdata, size);
+    if (!target.ok() || !lookup.txt) return;
+    if (target->host == lookup.target.host && target->port == lookup.target.port) return;
+    if (lookup.host_resolver != nullptr) avahi_host_name_resolver_free(lookup.host_resolver);
+    lookup.pending = *target;
+    const SightingKey& key = found->first;
+    lookup.host_resolver = avahi_host_name_resolver_new(
+        avahi_record_browser_get_client(srv_browser), key.interface, key.protocol,
+        target->host.c_str(), AVAHI_PROTO_INET, static_cast<AvahiLookupFlags>(0),
+        [](AvahiHostNameResolver* r, AvahiIfIndex, AvahiProtocol, AvahiResolverEvent event,
+           const char*, const AvahiAddress* address, AvahiLookupResultFlags, void* impl) {
+          static_cast<Impl*>(impl)->OnHostResolved(r, event, address);
+        },
+        this);
+  }
+
+  // The current SRV went: the terminal withdrew (or is moving).
+  void OnSrvRemoved(AvahiRecordBrowser* srv_browser, const void* rdata, size_t size) {
+    auto found = std::find_if(lookups.begin(), lookups.end(),
+                              [&](const auto& entry) { return entry.second.srv_browser == srv_browser; });
+    if (found == lookups.end()) return;
+    absl::StatusOr<SrvTarget> target = ParseSrvRdata(rdata, size);
+    if (!target.ok() || target->host != found->second.target.host ||
+        target->port != found->second.target.port) {
+      return;
+    }
+    MaybeGone(found->first);
+  }
+
+  // Reported gone unless it is resolved or announced again within the grace.
+  void MaybeGone(SightingKey key) {
+    OnIo([key = std::move(key), at = std::chrono::steady_clock::now()](Impl& impl) {
+      impl.ConfirmGoneLater(key, at);
     });
   }
 
-  AvahiClient* keeper_client() const { return keeper ? keeper->client() : nullptr; }
+  // Frees what Avahi's thread keeps for `key`. Poll thread or under the lock.
+  void FreeLookup(const SightingKey& key) {
+    auto found = lookups.find(key);
+    if (found == lookups.end()) return;
+    Lookup& lookup = found->second;
+    avahi_service_resolver_free(lookup.resolver);
+    if (lookup.srv_browser != nullptr) avahi_record_browser_free(lookup.srv_browser);
+    if (lookup.host_resolver != nullptr) avahi_host_name_resolver_free(lookup.host_resolver);
+    lookups.erase(found);
+  }
+
+  void OnHostResolved(AvahiHostNameResolver* resolver, AvahiResolverEvent event,
+                      const AvahiAddress* address) {
+    auto found = std::find_if(lookups.begin(), lookups.end(),
+                              [&](const auto& entry) { return entry.second.host_resolver == resolver; });
+    if (found == lookups.end()) return;
+    Lookup& lookup = found->second;
+    avahi_host_name_resolver_free(resolver);
+    lookup.host_resolver = nullptr;
+    if (event != AVAHI_RESOLVER_FOUND || !lookup.txt) return;
+    lookup.target = lookup.pending;
+    Report(found->first, lookup, address);
+  }
+
+  // Posts the sighting's current target to the io_context.
+  void Report(const SightingKey& key, const Lookup& lookup, const AvahiAddress* address) {
+    char text[AVAHI_ADDRESS_STR_MAX] = {};
+    avahi_address_snprint(text, sizeof(text), address);
+    Announcement announcement{.terminal_id = lookup.txt->terminal_id,
+                              .instance_name = key.name,
+                              .address = text,
+                              .port = lookup.target.port,
+                              .path = lookup.txt->path,
+                              .tls = lookup.txt->tls,
+                              .protocol_version = lookup.txt->protocol_version,
+                              .source = DiscoverySource::kDnsSd,
+                              .observed_at = std::chrono::steady_clock::now()};
+    spdlog::debug("dns-sd: '{}' resolved to {} {}:{}", key.name, lookup.target.host,
+                  announcement.address, announcement.port);
+    OnIo([key, announcement = std::move(announcement)](Impl& impl) {
+      impl.Resolved(key, announcement);
+    });
+  }
 
   void NoteError(std::string error) {
     spdlog::warn("dns-sd: {}", error);
@@ -208,6 +332,7 @@ struct AvahiBrowser::Impl {
       previous_id = found->second.terminal_id;
     }
     sightings[key] = announcement;
+    Alive(key);
     if (!previous_id.empty() && previous_id != announcement.terminal_id) Reconcile(previous_id);
     Reconcile(announcement.terminal_id);
   }
@@ -225,6 +350,26 @@ struct AvahiBrowser::Impl {
     SightingGone(key);
   }
 
+  void Alive(const SightingKey& key) { last_alive[key] = std::chrono::steady_clock::now(); }
+
+  void ConfirmGoneLater(const SightingKey& key, std::chrono::steady_clock::time_point withdrawn) {
+    auto timer = std::make_shared<boost::asio::steady_timer>(io, kWithdrawalGrace);
+    timer->async_wait([weak = self, key, withdrawn, timer](const boost::system::error_code& ec) {
+      std::shared_ptr<Impl> impl = weak.lock();
+      if (ec || !impl) return;
+      if (auto alive = impl->last_alive.find(key);
+          alive != impl->last_alive.end() && alive->second > withdrawn) {
+        return;
+      }
+      impl->last_alive.erase(key);
+      if (impl->keeper) {
+        const AvahiClientKeeper::Lock lock(*impl->keeper);
+        impl->FreeLookup(key);
+      }
+      impl->SightingGone(key);
+    });
+  }
+
   void SightingGone(const SightingKey& key) {
     auto found = sightings.find(key);
     if (found == sightings.end()) return;
@@ -235,6 +380,7 @@ struct AvahiBrowser::Impl {
 
   void VanishAll() {
     sightings.clear();
+    last_alive.clear();
     std::vector<std::string> ids;
     for (const auto& [id, announcement] : reported) ids.push_back(id);
     for (const std::string& id : ids) Reconcile(id);

@@ -7,7 +7,15 @@
 //
 // One terminal is one id: an instance seen on several interfaces, or under
 // several instance names (an old one and a renamed one), is reported once,
-// at its most recently resolved target. A malformed TXT record is ignored,
+// at its most recently resolved target.
+//
+// A move is reported as soon as the new announcement arrives: besides the
+// service resolver (which only sees a new SRV once the old one has left its
+// cache, a second later), the browser watches each instance's SRV records
+// and resolves a new SRV's host itself. A withdrawal is reported VANISHED
+// only when the instance was not announced or resolved again within 1.5 s,
+// since a moving terminal's unchanged PTR record can briefly drop out of a
+// cache (about 2.5 s from the withdrawal in all). A malformed TXT record is ignored,
 // counted and logged once per instance. When avahi-daemon goes away every
 // terminal seen through it is reported VANISHED and the browser waits for
 // the daemon (or the bus) to come back, then browses again; Create never

@@ -271,7 +271,13 @@ absl::Status AvahiPublisher::Update(std::string_view address, uint16_t port) {
   impl_->host_label = HostLabel(impl_->terminal_id, address);
   impl_->port = port;
   if (impl_->group != nullptr && impl_->keeper->daemon_running()) {
-    impl_->AddAndCommit();
+    // A new entry group each time: avahi-daemon holds back an entry group
+    // committed too often (about 15 times), which would leave a terminal
+    // that moves a lot unannounced for seconds.
+    AvahiClient* client = avahi_entry_group_get_client(impl_->group);
+    avahi_entry_group_free(impl_->group);
+    impl_->group = nullptr;
+    impl_->Publish(client);
   } else {
     impl_->SetStatus(impl_->keeper->daemon_running() ? PublisherState::kRegistering
                                                      : PublisherState::kWaitingForDaemon);
