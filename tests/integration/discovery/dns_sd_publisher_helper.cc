@@ -5,11 +5,14 @@
 //   dns_sd_publisher_helper NAME ID ADDRESS PORT [MOVE_ADDRESS MOVE_PORT]
 //
 // Prints one line whenever the publisher's status changes:
-//   STATUS state=established established=1 address=10.0.0.2 port=80 name=NAME
-// SIGUSR1 moves the announcement to MOVE_ADDRESS:MOVE_PORT (Update);
+//   STATUS state=established established=1 address=10.0.0.2 port=80 collisions=0
+//     established_mono_ns=N name=NAME
+// SIGUSR1 moves the announcement to MOVE_ADDRESS:MOVE_PORT and the next
+// SIGUSR1 back, and so on (Update);
 // SIGTERM withdraws it and exits 0.
 #include <signal.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -25,6 +28,10 @@ std::string Describe(const PublisherStatus& s) {
   return "STATUS state=" + std::string(posd::discovery::PublisherStateName(s.state)) +
          " established=" + std::to_string(s.established_count) + " address=" + s.address +
          " port=" + std::to_string(s.port) + " collisions=" + std::to_string(s.collisions) +
+         " established_mono_ns=" +
+         std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            s.established_at.time_since_epoch())
+                            .count()) +
          " name=" + s.instance_name;
 }
 
@@ -51,6 +58,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::string last;
+  bool moved_away = false;
   const struct timespec tick {0, 5'000'000};
   while (true) {
     const std::string now = Describe((*publisher)->status());
@@ -62,8 +70,10 @@ int main(int argc, char** argv) {
     const int signal = sigtimedwait(&signals, nullptr, &tick);
     if (signal == SIGTERM) break;
     if (signal == SIGUSR1 && argc == 7) {
+      moved_away = !moved_away;
       const absl::Status moved =
-          (*publisher)->Update(argv[5], static_cast<uint16_t>(std::atoi(argv[6])));
+          moved_away ? (*publisher)->Update(argv[5], static_cast<uint16_t>(std::atoi(argv[6])))
+                     : (*publisher)->Update(argv[3], static_cast<uint16_t>(std::atoi(argv[4])));
       std::printf("MOVED %s\n", moved.ok() ? "ok" : std::string(moved.message()).c_str());
       std::fflush(stdout);
     }

@@ -370,5 +370,34 @@ TEST_F(DnsSdTest, StockAvahiBrowseSeesAndResolvesTheSimulator) {
   EXPECT_THAT(seen, HasSubstr("\"tls=0\""));
 }
 
+TEST_F(DnsSdTest, EveryMoveOfATerminalThatMovesALotIsOneUpdate) {
+  // More moves than avahi-daemon lets one entry group be committed before
+  // holding it back (15), each of which withdraws and re-announces the
+  // same PTR record.
+  Subprocess& publisher =
+      StartPublisher("Bar Terminal", "bar-1", kTerminalIp, 4711, {kMovedIp, "4712"});
+  StartBrowser();
+  ASSERT_TRUE(WaitForEvent(DiscoveryEventType::kAppeared, "bar-1")) << Events();
+  for (int move = 1; move <= 16; ++move) {
+    const size_t before = sink_.events.size();
+    publisher.Signal(SIGUSR1);
+    const std::string address = move % 2 == 1 ? kMovedIp : kTerminalIp;
+    const int port = move % 2 == 1 ? 4712 : 4711;
+    ASSERT_TRUE(RunUntil([&] { return sink_.events.size() > before; }))
+        << "move " << move << "\n" << Events() << publisher.Stdout();
+    const DiscoveryEvent& event = sink_.events[before];
+    EXPECT_EQ(event.type, DiscoveryEventType::kUpdated) << "move " << move << "\n" << Events();
+    EXPECT_EQ(event.announcement.address, address) << "move " << move;
+    EXPECT_EQ(event.announcement.port, port) << "move " << move;
+    const std::string established = "established=" + std::to_string(move + 1) + " ";
+    ASSERT_TRUE(WaitUntil(
+        [&] { return publisher.Stdout().find(established) != std::string::npos; }, kEventWait));
+  }
+  // Nothing more trails behind the last move (a late VANISHED would).
+  RunUntil([] { return false; }, 3s);
+  EXPECT_EQ(sink_.events.size(), 17u) << Events();
+  EXPECT_EQ(FindEvent(DiscoveryEventType::kVanished, "bar-1"), -1) << Events();
+}
+
 }  // namespace
 }  // namespace posd::testing
