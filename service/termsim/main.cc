@@ -286,6 +286,7 @@ int main(int argc, char** argv) {
             return publisher != nullptr ? DnsSdStatusLine(*publisher)
                                         : std::string("ERR dns-sd is off (start with --dns-sd)");
           }
+          if (l == "help" && publisher != nullptr) return s->Command(l) + " | dns-sd";
           return s->Command(l);
         });
     if (!server.ok()) {

@@ -212,6 +212,7 @@ TEST_F(DnsSdTest, ATerminalAppearsWithEveryTxtFieldRight) {
   // The simulator says when its announcement was established.
   EXPECT_TRUE(WaitUntil([&] { return Established(termsim); }, kEventWait))
       << TermsimControl(termsim.control, "dns-sd");
+  EXPECT_THAT(TermsimControl(termsim.control, "help"), HasSubstr("| dns-sd"));
 }
 
 TEST_F(DnsSdTest, AMoveToANewAddressAndPortIsOneUpdate) {
