@@ -13,6 +13,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <algorithm>
+#include <atomic>
 #include <compare>
 #include <map>
 #include <mutex>
@@ -79,6 +80,9 @@ struct AvahiBrowser::Impl {
   const AvahiBrowserOptions options;
   std::weak_ptr<Impl> self;  // for work posted to the io_context
 
+  // Counts lost daemons: a withdrawal belongs to the connection it came on.
+  std::atomic<uint64_t> connection{0};
+
   // Avahi's thread (or under the keeper's lock).
   AvahiServiceBrowser* browser = nullptr;
   std::map<SightingKey, Lookup> lookups;
@@ -127,6 +131,7 @@ struct AvahiBrowser::Impl {
 
   void Forget() {
     // The client is being freed with everything made through it.
+    ++connection;
     browser = nullptr;
     lookups.clear();
     {
@@ -265,9 +270,8 @@ struct AvahiBrowser::Impl {
 
   // Reported gone unless it is resolved or announced again within the grace.
   void MaybeGone(SightingKey key) {
-    OnIo([key = std::move(key), at = std::chrono::steady_clock::now()](Impl& impl) {
-      impl.ConfirmGoneLater(key, at);
-    });
+    OnIo([key = std::move(key), at = std::chrono::steady_clock::now(),
+          seen_on = connection.load()](Impl& impl) { impl.ConfirmGoneLater(key, at, seen_on); });
   }
 
   // Frees what Avahi's thread keeps for `key`. Poll thread or under the lock.
@@ -352,11 +356,15 @@ struct AvahiBrowser::Impl {
 
   void Alive(const SightingKey& key) { last_alive[key] = std::chrono::steady_clock::now(); }
 
-  void ConfirmGoneLater(const SightingKey& key, std::chrono::steady_clock::time_point withdrawn) {
+  void ConfirmGoneLater(const SightingKey& key, std::chrono::steady_clock::time_point withdrawn,
+                        uint64_t seen_on) {
     auto timer = std::make_shared<boost::asio::steady_timer>(io, kWithdrawalGrace);
-    timer->async_wait([weak = self, key, withdrawn, timer](const boost::system::error_code& ec) {
+    timer->async_wait([weak = self, key, withdrawn, seen_on,
+                       timer](const boost::system::error_code& ec) {
       std::shared_ptr<Impl> impl = weak.lock();
-      if (ec || !impl) return;
+      // After a lost daemon everything was reported gone, and a lookup of
+      // the same key now is a new one.
+      if (ec || !impl || impl->connection.load() != seen_on) return;
       if (auto alive = impl->last_alive.find(key);
           alive != impl->last_alive.end() && alive->second > withdrawn) {
         return;
