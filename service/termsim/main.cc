@@ -1,7 +1,7 @@
 // posd-termsim: a simulated payment terminal that speaks posd's terminal
 // protocol over a pseudo-terminal, a real serial port or as a WebSocket
 // server, keeps a durable ledger of every charge and refund, plays faults on
-// demand, and can announce itself with a UDP beacon.
+// demand, and can announce itself over DNS-SD (Avahi) and with a UDP beacon.
 // See README.md.
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -18,10 +18,12 @@
 #include "google/protobuf/util/json_util.h"
 #include "service/channel/envelope_codec.h"
 #include "service/channel/result_ledger.h"
+#include "service/common/strings.h"
 #include "service/common/version.h"
 #include "service/termsim/control_server.h"
 #include "service/termsim/fault_switch.h"
 #include "service/termsim/pty_line.h"
+#include "service/discovery/avahi_publisher.h"
 #include "service/discovery/beacon_sender.h"
 #include "service/termsim/simulator.h"
 #include "service/transport/serial_port.h"
@@ -46,6 +48,24 @@ int PrintLedger(const std::string& path) {
     std::cout << json << "\n";
   }
   return 0;
+}
+
+// The control socket's `dns-sd` answer: what is announced and since when, so
+// tests and benchmarks can wait for an announcement to be established.
+std::string DnsSdStatusLine(const discovery::AvahiPublisher& publisher) {
+  const discovery::PublisherStatus s = publisher.status();
+  const auto mono_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           s.established_at.time_since_epoch())
+                           .count();
+  const auto unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           s.established_wall.time_since_epoch())
+                           .count();
+  return StrCat("OK dns-sd state=", discovery::PublisherStateName(s.state),
+                " address=", s.address.empty() ? "-" : s.address, " port=", s.port,
+                " host=", s.host_name.empty() ? "-" : s.host_name,
+                " established=", s.established_count, " established_mono_ns=", mono_ns,
+                " established_unix_ms=", unix_ms, " collisions=", s.collisions,
+                " name=", s.instance_name);
 }
 
 }  // namespace
@@ -85,6 +105,13 @@ int main(int argc, char** argv) {
                  "with --websocket: send a UDP beacon to this unicast IP:PORT");
   app.add_option("--beacon-interval-ms", beacon_interval_ms, "time between beacons")
       ->capture_default_str();
+  bool dns_sd = false;
+  std::string dns_sd_name;
+  app.add_flag("--dns-sd", dns_sd,
+               "with --websocket: publish _posterm._tcp through avahi-daemon (id, proto, path, "
+               "tls in TXT)");
+  app.add_option("--dns-sd-name", dns_sd_name,
+                 "with --dns-sd: the service instance name (default 'posd-termsim <device id>')");
   app.add_option("--baud", baud, "line speed")->capture_default_str();
   app.add_option("--ledger", ledger_path, "durable ledger file")->capture_default_str();
   app.add_option("--control", control_path, "Unix socket for control commands");
@@ -120,6 +147,11 @@ int main(int argc, char** argv) {
     std::cerr << "posd-termsim: --beacon needs --websocket\n";
     return 64;
   }
+  if (dns_sd && ws_listen.empty()) {
+    std::cerr << "posd-termsim: --dns-sd needs --websocket\n";
+    return 64;
+  }
+  if (dns_sd_name.empty()) dns_sd_name = "posd-termsim " + endpoint.device_id;
   if (tls_cert.empty() != tls_key.empty()) {
     std::cerr << "posd-termsim: give both --tls-cert and --tls-key\n";
     return 64;
@@ -229,10 +261,34 @@ int main(int argc, char** argv) {
     beacon = *std::move(sender);
     beacon->Start();
   }
+  std::unique_ptr<discovery::AvahiPublisher> dns_sd_publisher;
+  if (dns_sd) {
+    auto publisher = discovery::AvahiPublisher::Create(
+        {.instance_name = dns_sd_name,
+         .address = ws_options.address,
+         .port = ws_port,
+         .txt = {.terminal_id = endpoint.device_id,
+                 .protocol_version = channel::kProtocolVersion,
+                 .path = ws_path,
+                 .tls = !tls_cert.empty()}});
+    if (!publisher.ok()) {
+      std::cerr << "posd-termsim: --dns-sd: " << publisher.status().message() << "\n";
+      return 64;
+    }
+    dns_sd_publisher = *std::move(publisher);
+  }
   std::unique_ptr<termsim::ControlServer> control;
   if (!control_path.empty()) {
     auto server = termsim::ControlServer::Create(
-        io, control_path, [s = sim->get()](std::string_view l) { return s->Command(l); });
+        io, control_path,
+        [s = sim->get(), publisher = dns_sd_publisher.get()](std::string_view l) {
+          if (l == "dns-sd") {
+            return publisher != nullptr ? DnsSdStatusLine(*publisher)
+                                        : std::string("ERR dns-sd is off (start with --dns-sd)");
+          }
+          if (l == "help" && publisher != nullptr) return s->Command(l) + " | dns-sd";
+          return s->Command(l);
+        });
     if (!server.ok()) {
       std::cerr << "posd-termsim: " << server.status().message() << "\n";
       return 69;
@@ -261,6 +317,15 @@ int main(int argc, char** argv) {
               << control_path << ")\n";
   }
   if (beacon) std::cout << "  beacon   to " << beacon_to << " every " << beacon_interval_ms << " ms\n";
+  if (dns_sd_publisher) {
+    const discovery::PublisherStatus announced = dns_sd_publisher->status();
+    std::cout << "  dns-sd   '" << announced.instance_name << "' " << discovery::kPostermServiceType
+              << " port " << ws_port << " at "
+              << (announced.host_name.empty() ? "this host's addresses"
+                                              : announced.host_name + " (" + announced.address + ")")
+              << ", TXT id=" << endpoint.device_id << " proto=" << channel::kProtocolVersion
+              << " path=" << ws_path << " tls=" << (tls_cert.empty() ? 0 : 1) << "\n";
+  }
   if (pty) std::cout << "PTY " << pty->slave_path() << "\n";
   if (!ws_listen.empty()) {
     const bool v6 = ws_options.address.find(':') != std::string::npos;
@@ -276,6 +341,7 @@ int main(int argc, char** argv) {
     io.stop();
   });
   io.run();
+  dns_sd_publisher.reset();
   sim->reset();
   return 0;
 }

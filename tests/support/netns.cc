@@ -90,9 +90,12 @@ absl::Status ConnectWithVeth(const NetNamespace& a, std::string_view a_device,
 
 absl::StatusOr<std::unique_ptr<PrivateAvahi>> PrivateAvahi::Start(
     const NetNamespace& ns, const std::filesystem::path& dir,
-    const std::vector<std::string>& interfaces, std::string_view host_name) {
+    const std::vector<std::string>& interfaces, std::string_view host_name,
+    const std::filesystem::path& bus_socket) {
   std::filesystem::create_directories(dir / "run");
-  const std::filesystem::path socket = dir / "dbus.sock";
+  const std::filesystem::path socket = bus_socket.empty() ? dir / "dbus.sock" : bus_socket;
+  // A socket file left by an earlier bus on the same path.
+  std::filesystem::remove(socket);
   WriteFile(dir / "dbus.conf",
             absl::StrCat(R"(<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">

@@ -59,12 +59,18 @@ absl::Status ConnectWithVeth(const NetNamespace& a, std::string_view a_device,
 // files under `dir`. avahi-daemon runs inside the namespace with a private
 // /run, listens only on `interfaces` and publishes no workstation record.
 // Clients reach it with the environment entry env() (DBUS_SYSTEM_BUS_ADDRESS).
+//
+// libdbus reads DBUS_SYSTEM_BUS_ADDRESS once per process: a test process
+// whose own Avahi clients use several PrivateAvahi in turn gives them all the
+// same `bus_socket` (one at a time), so the address it read stays right.
 class PrivateAvahi {
  public:
-  // Waits (up to 15 s) until avahi-daemon reports its startup complete.
+  // Waits (up to 15 s) until avahi-daemon reports its startup complete. The
+  // bus listens on `bus_socket`, or on dir/dbus.sock when it is empty.
   static absl::StatusOr<std::unique_ptr<PrivateAvahi>> Start(
       const NetNamespace& ns, const std::filesystem::path& dir,
-      const std::vector<std::string>& interfaces, std::string_view host_name);
+      const std::vector<std::string>& interfaces, std::string_view host_name,
+      const std::filesystem::path& bus_socket = {});
   ~PrivateAvahi();
   PrivateAvahi(const PrivateAvahi&) = delete;
   PrivateAvahi& operator=(const PrivateAvahi&) = delete;

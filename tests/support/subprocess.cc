@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <system_error>
 
 extern char** environ;
@@ -31,8 +32,16 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::filesystem::path& o
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
+  // An extra entry replaces the inherited one of the same name: getenv()
+  // would find the inherited one first.
+  auto name_of = [](std::string_view entry) { return entry.substr(0, entry.find('=') + 1); };
   std::vector<std::string> env_storage;
-  for (char** entry = environ; *entry != nullptr; ++entry) env_storage.emplace_back(*entry);
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view inherited(*entry);
+    bool replaced = false;
+    for (const auto& extra : extra_env) replaced = replaced || name_of(extra) == name_of(inherited);
+    if (!replaced) env_storage.emplace_back(inherited);
+  }
   for (const auto& entry : extra_env) env_storage.push_back(entry);
   std::vector<char*> env;
   for (auto& entry : env_storage) env.push_back(entry.data());

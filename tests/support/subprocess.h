@@ -19,7 +19,8 @@ struct CommandResult {
 };
 
 // Runs `argv` to completion (at most `timeout`, then SIGKILL) with extra
-// environment entries ("NAME=value") and returns its output and exit code.
+// environment entries ("NAME=value", replacing an inherited NAME) and returns
+// its output and exit code.
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          std::chrono::milliseconds timeout = std::chrono::seconds(30),
                          const std::vector<std::string>& extra_env = {});
@@ -27,6 +28,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
 // A child process the test started. Its standard output and error go to
 // files in `log_dir`, so a failing test can show them. The destructor kills
 // the process (SIGKILL) and reaps it if the test has not stopped it.
+// `extra_env` entries replace inherited ones of the same name.
 class Subprocess {
  public:
   static Subprocess Start(const std::vector<std::string>& argv,
