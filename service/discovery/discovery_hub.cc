@@ -92,8 +92,8 @@ void DiscoveryHub::Deliver(const DiscoveryEvent& event) {
   }
 }
 
-std::unique_ptr<DiscoveryHub::Subscription> DiscoveryHub::Subscribe(Listener listener,
-                                                                    bool include_current) {
+std::unique_ptr<DiscoveryHub::Subscription> DiscoveryHub::Subscribe(
+    Listener listener, bool include_current, const std::function<void()>& current_listed) {
   const std::lock_guard delivery(delivery_mutex_);
   auto entry = std::make_shared<Subscription::Entry>(std::move(listener));
   std::vector<DiscoveryEvent> current;
@@ -113,6 +113,7 @@ std::unique_ptr<DiscoveryHub::Subscription> DiscoveryHub::Subscribe(Listener lis
       if (entry->active) entry->listener(event);
     }
   }
+  if (include_current && current_listed) current_listed();
   return std::unique_ptr<Subscription>(new Subscription(*this, std::move(entry)));
 }
 

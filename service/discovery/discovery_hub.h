@@ -70,9 +70,10 @@ class DiscoveryHub final : public DiscoverySink {
   void OnDiscoveryEvent(const DiscoveryEvent& event) override;
 
   // Subscribes `listener` to merged events. With include_current it first
-  // hears APPEARED for every terminal visible now, with no live event lost
-  // or repeated in between.
-  std::unique_ptr<Subscription> Subscribe(Listener listener, bool include_current);
+  // hears APPEARED for every terminal visible now, then `current_listed` is
+  // called (if set), with no live event lost, repeated or in between.
+  std::unique_ptr<Subscription> Subscribe(Listener listener, bool include_current,
+                                          const std::function<void()>& current_listed = {});
 
   // Every terminal visible now, by terminal id.
   std::vector<DiscoveredTerminal> Current() const;

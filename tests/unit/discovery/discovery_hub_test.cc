@@ -133,8 +133,10 @@ TEST(DiscoveryHubTest, IncludeCurrentStartsWithWhatIsVisible) {
   hub.OnDiscoveryEvent(Event(kApp, At("bar-1", "10.0.0.5", 8080, kBeacon, t0)));
   hub.OnDiscoveryEvent(Event(kApp, At("bar-2", "10.0.0.6", 8080, kBeacon, t0)));
   Recorder with, without;
-  auto a = hub.Subscribe(with.listener(), true);
-  auto b = hub.Subscribe(without.listener(), false);
+  size_t listed_after = 0;
+  auto a = hub.Subscribe(with.listener(), true, [&] { listed_after = with.events.size(); });
+  auto b = hub.Subscribe(without.listener(), false, [&] { FAIL() << "not asked for"; });
+  EXPECT_EQ(listed_after, 2u);
   ASSERT_EQ(with.events.size(), 2u);
   EXPECT_EQ(with.events[0].type, kApp);
   EXPECT_EQ(with.events[0].announcement.terminal_id, "bar-1");
