@@ -1,6 +1,8 @@
 #include "service/api/device_service.h"
 
 #include <algorithm>
+#include <deque>
+#include <optional>
 
 #include "google/protobuf/util/time_util.h"
 #include "service/api/caller_role.h"
@@ -171,6 +173,159 @@ class DeviceService::TraceReactor final : public grpc::ServerWriteReactor<posd::
   bool finished_ = false;         // guarded by mutex_
 };
 
+// One DiscoverDevices stream: hub events are converted and queued, one
+// write in flight. Ends with UNAVAILABLE at shutdown (End).
+class DeviceService::DiscoverReactor final
+    : public grpc::ServerWriteReactor<posd::v1::DiscoveryEvent> {
+ public:
+  DiscoverReactor(DeviceService& service, grpc::CallbackServerContext& context,
+                  const posd::v1::DiscoverDevicesRequest& request)
+      : service_(service) {
+    for (const std::string& problem : service_.hub_->SourceProblems()) {
+      context.AddInitialMetadata(kDiscoveryProblemKey, problem);
+    }
+    StartSendInitialMetadata();
+    if (!service_.TrackDiscover(this)) {
+      End(absl::UnavailableError("posd is shutting down"));
+      return;
+    }
+    subscription_ = service_.hub_->Subscribe(
+        [this](const discovery::DiscoveryEvent& event) {
+          {
+            const std::lock_guard lock(mutex_);
+            if (queue_.size() >= kMaxQueued) {
+              overflowed_ = true;
+            } else {
+              queue_.push_back(ToProto(event));
+            }
+          }
+          Pump();
+        },
+        request.include_current(), [this] {
+          posd::v1::DiscoveryEvent listed;
+          listed.set_type(posd::v1::DISCOVERY_EVENT_TYPE_CURRENT_LISTED);
+          {
+            const std::lock_guard lock(mutex_);
+            queue_.push_back(std::move(listed));
+          }
+          Pump();
+        });
+  }
+
+  // Ends the stream with `why` once what is queued is written.
+  void End(absl::Status why) {
+    {
+      const std::lock_guard lock(mutex_);
+      if (!ended_) ended_ = std::move(why);
+    }
+    Pump();
+  }
+
+  void OnSendInitialMetadataDone(bool) override {}
+
+  void OnWriteDone(bool ok) override {
+    {
+      const std::lock_guard lock(mutex_);
+      writing_ = false;
+      if (!ok && !ended_) ended_ = absl::CancelledError("client gone");
+    }
+    Pump();
+  }
+
+  void OnCancel() override { End(absl::CancelledError("discovery cancelled")); }
+
+  void OnDone() override {
+    subscription_.reset();  // no listener call runs after this
+    service_.UntrackDiscover(this);
+    delete this;
+  }
+
+ private:
+  // A client that reads too slowly to keep up with announcements is cut off
+  // rather than holding memory for ever.
+  static constexpr size_t kMaxQueued = 1000;
+
+  posd::v1::DiscoveryEvent ToProto(const discovery::DiscoveryEvent& event) const {
+    const discovery::Announcement& a = event.announcement;
+    posd::v1::DiscoveryEvent out;
+    switch (event.type) {
+      case discovery::DiscoveryEventType::kAppeared:
+        out.set_type(posd::v1::DISCOVERY_EVENT_TYPE_APPEARED);
+        break;
+      case discovery::DiscoveryEventType::kUpdated:
+        out.set_type(posd::v1::DISCOVERY_EVENT_TYPE_UPDATED);
+        break;
+      case discovery::DiscoveryEventType::kVanished:
+        out.set_type(posd::v1::DISCOVERY_EVENT_TYPE_VANISHED);
+        break;
+    }
+    out.set_terminal_id(a.terminal_id);
+    out.set_instance_name(a.instance_name);
+    out.set_address(a.address);
+    out.set_port(a.port);
+    out.set_protocol_version(a.protocol_version);
+    out.set_source(a.source == discovery::DiscoverySource::kDnsSd
+                       ? posd::v1::DISCOVERY_SOURCE_DNS_SD
+                       : posd::v1::DISCOVERY_SOURCE_BEACON);
+    if (auto bound = service_.devices_.DeviceBoundTo(a.terminal_id)) out.set_device_id(*bound);
+    // Announcements carry steady time; the API speaks wall time.
+    const auto age = std::chrono::steady_clock::now() - a.observed_at;
+    const auto wall = service_.clock_.WallNow() -
+                      (a.observed_at.time_since_epoch().count() == 0
+                           ? std::chrono::system_clock::duration::zero()
+                           : std::chrono::duration_cast<std::chrono::system_clock::duration>(age));
+    *out.mutable_observed_at() = TimeUtil::NanosecondsToTimestamp(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(wall.time_since_epoch()).count());
+    return out;
+  }
+
+  // Starts the next write or finishes; never holds mutex_ while calling gRPC.
+  void Pump() {
+    posd::v1::DiscoveryEvent* to_write = nullptr;
+    std::optional<absl::Status> to_finish;
+    {
+      const std::lock_guard lock(mutex_);
+      if (writing_ || finished_) return;
+      if (overflowed_ && !ended_) {
+        ended_ = absl::ResourceExhaustedError("the client reads discovery events too slowly");
+      }
+      if (!queue_.empty() && !(ended_ && ended_->code() == absl::StatusCode::kCancelled)) {
+        current_ = std::move(queue_.front());
+        queue_.pop_front();
+        writing_ = true;
+        to_write = &current_;
+      } else if (ended_) {
+        finished_ = true;
+        to_finish = *ended_;
+      }
+    }
+    if (to_write != nullptr) StartWrite(to_write);
+    if (to_finish.has_value()) Finish(ToGrpcStatus(*to_finish));
+  }
+
+  DeviceService& service_;
+  std::unique_ptr<discovery::DiscoveryHub::Subscription> subscription_;
+  std::mutex mutex_;
+  std::deque<posd::v1::DiscoveryEvent> queue_;  // guarded by mutex_
+  posd::v1::DiscoveryEvent current_;            // guarded by mutex_ until handed to StartWrite
+  std::optional<absl::Status> ended_;           // guarded by mutex_
+  bool overflowed_ = false;                     // guarded by mutex_
+  bool writing_ = false;                        // guarded by mutex_
+  bool finished_ = false;                       // guarded by mutex_
+};
+
+bool DeviceService::TrackDiscover(DiscoverReactor* reactor) {
+  const std::lock_guard lock(mutex_);
+  if (stopping_) return false;
+  discovering_.insert(reactor);
+  return true;
+}
+
+void DeviceService::UntrackDiscover(DiscoverReactor* reactor) {
+  const std::lock_guard lock(mutex_);
+  discovering_.erase(reactor);
+}
+
 bool DeviceService::Track(const std::shared_ptr<devices::TraceSubscription>& subscription) {
   const std::lock_guard lock(mutex_);
   if (stopping_) return false;
@@ -189,6 +344,11 @@ void DeviceService::StopTracing() {
     const std::lock_guard lock(mutex_);
     stopping_ = true;
     ending = traces_;
+    // Under mutex_, so none of them is deleted meanwhile (OnDone untracks
+    // first); End only queues and may start gRPC's Finish.
+    for (DiscoverReactor* reactor : discovering_) {
+      reactor->End(absl::UnavailableError("posd is shutting down"));
+    }
   }
   for (const auto& subscription : ending) {
     devices::TraceFanout::End(subscription, absl::UnavailableError("posd is shutting down"));
@@ -399,11 +559,12 @@ grpc::ServerUnaryReactor* DeviceService::DumpFlightRecorder(
 }
 
 grpc::ServerWriteReactor<posd::v1::DiscoveryEvent>* DeviceService::DiscoverDevices(
-    grpc::CallbackServerContext*, const posd::v1::DiscoverDevicesRequest*) {
-  return new RefusedWriter<posd::v1::DiscoveryEvent>(grpc::Status(
-      grpc::StatusCode::UNIMPLEMENTED,
-      "posd.v1.DeviceService.DiscoverDevices is not live yet: it arrives with 'Wi-Fi "
-      "terminals' (docs/api.md lists the live methods)"));
+    grpc::CallbackServerContext* context, const posd::v1::DiscoverDevicesRequest* request) {
+  if (hub_ == nullptr) {
+    return new RefusedWriter<posd::v1::DiscoveryEvent>(
+        grpc::Status(grpc::StatusCode::UNAVAILABLE, "this posd runs without discovery"));
+  }
+  return new DiscoverReactor(*this, *context, *request);
 }
 
 }  // namespace posd::api

@@ -9,8 +9,11 @@
 // device's trace fan-out; it ends with NOT_FOUND when the device is removed
 // and with UNAVAILABLE when posd shuts down (StopTracing).
 //
-// DiscoverDevices is not live: WebSocket terminals arrive with "Wi-Fi
-// terminals"; it answers UNIMPLEMENTED saying so.
+// DiscoverDevices streams the discovery hub's merged events (one write
+// reactor per stream, like TraceDevice), each with the device bound to the
+// terminal id; a discovery source that cannot work (a beacon port that
+// cannot be bound) is named in the stream's initial metadata, one
+// "posd-discovery-problem" entry each. Without a hub it answers UNAVAILABLE.
 //
 // Thread-safe. `devices`, `writer` and `clock` must outlive the service and
 // every stream (the server's Shutdown waits for streams, and StopTracing
@@ -25,6 +28,7 @@
 #include "posd/v1/devices.grpc.pb.h"
 #include "service/common/clock.h"
 #include "service/devices/device_manager.h"
+#include "service/discovery/discovery_hub.h"
 #include "service/engine/request_journal.h"
 
 namespace posd::api {
@@ -56,13 +60,24 @@ class DeviceService final : public posd::v1::DeviceService::CallbackService {
       grpc::CallbackServerContext* context,
       const posd::v1::DiscoverDevicesRequest* request) override;
 
-  // Ends every trace stream now (UNAVAILABLE) and refuses new ones; for the
-  // start of shutdown, so the server's drain does not wait for them.
+  // Where DiscoverDevices reads from; set before the server starts. The hub
+  // must outlive every stream (StopTracing ends them).
+  void SetDiscovery(discovery::DiscoveryHub* hub) { hub_ = hub; }
+
+  // Ends every trace and discovery stream now (UNAVAILABLE) and refuses new
+  // ones; for the start of shutdown, so the server's drain does not wait.
   void StopTracing();
+
+  // The initial-metadata key naming a discovery source that cannot work.
+  static constexpr char kDiscoveryProblemKey[] = "posd-discovery-problem";
 
  private:
   class TraceReactor;
   friend class TraceReactor;
+  class DiscoverReactor;
+  friend class DiscoverReactor;
+  bool TrackDiscover(DiscoverReactor* reactor);
+  void UntrackDiscover(DiscoverReactor* reactor);
   bool Track(const std::shared_ptr<devices::TraceSubscription>& subscription);
   void Untrack(const std::shared_ptr<devices::TraceSubscription>& subscription);
 
@@ -72,6 +87,8 @@ class DeviceService final : public posd::v1::DeviceService::CallbackService {
   const std::string config_path_;
   std::mutex mutex_;
   std::set<std::shared_ptr<devices::TraceSubscription>> traces_;  // guarded by mutex_
+  std::set<DiscoverReactor*> discovering_;                        // guarded by mutex_
+  discovery::DiscoveryHub* hub_ = nullptr;
   bool stopping_ = false;                                         // guarded by mutex_
 };
 

@@ -287,6 +287,13 @@ void TerminalChannel::LoseTerminal(std::string_view why, bool reset_transport) {
   }
 }
 
+void TerminalChannel::ResetHandshakeBackoff() {
+  backoff_ = options_.handshake_backoff_initial;
+  hello_not_before_ = TimePoint{};
+  if (phase_ == Phase::kHandshaking && !hello_sent_) SendHello();
+  Reschedule();
+}
+
 void TerminalChannel::FailHandshake(std::string_view why) {
   spdlog::warn("terminal channel: handshake failed: {}", why);
   hello_not_before_ = clock_.Now() + backoff_;
@@ -352,6 +359,14 @@ void TerminalChannel::HandleHelloAck(const link::v1::Envelope& envelope) {
   if (ack.protocol_version() != kProtocolVersion || ack.session_epoch() == 0) {
     FailHandshake(StrCat("terminal chose protocol version ", ack.protocol_version(),
                          " with epoch ", ack.session_epoch()));
+    return;
+  }
+  if (!options_.expected_terminal_id.empty() &&
+      ack.device_id() != options_.expected_terminal_id) {
+    // Before Recover: nothing in flight may reach another terminal.
+    FailHandshake(StrCat(kWrongTerminalPrefix, ": it answered as '", ack.device_id(),
+                         "', this link is bound to terminal '", options_.expected_terminal_id,
+                         "'"));
     return;
   }
   const bool restarted = terminal_epoch_ != 0 && ack.session_epoch() != terminal_epoch_;

@@ -54,6 +54,11 @@ struct TerminalChannelOptions {
   // Hello.device_id (posd's instance id) and Hello.firmware_version.
   std::string device_id = "posd";
   std::string firmware_version;
+  // When set, a terminal whose HelloAck names another device_id is refused
+  // before anything is sent to it (the handshake fails with a reason that
+  // starts with kWrongTerminalPrefix): a WebSocket device reached at a stale
+  // address now used by another terminal must not take its payments.
+  std::string expected_terminal_id;
   // HelloAck within this after Hello, else the transport is reset and the
   // next Hello waits a backoff doubling from initial to max.
   Duration handshake_timeout = std::chrono::seconds(5);
@@ -72,6 +77,9 @@ struct TerminalChannelOptions {
   // While linked, an unanswered StatusQuery is asked again after this.
   Duration query_retry_interval = std::chrono::seconds(10);
 };
+
+// How a refused HelloAck's loss reason starts (expected_terminal_id).
+inline constexpr std::string_view kWrongTerminalPrefix = "wrong terminal";
 
 // INVALID_ARGUMENT naming the first bad field.
 absl::Status ValidateTerminalChannelOptions(const TerminalChannelOptions& options);
@@ -176,6 +184,10 @@ class TerminalChannel final : private MessageTransportHandler {
   // Asks for DeviceInfo now (also done after every handshake).
   // FAILED_PRECONDITION unless ready.
   absl::Status RequestDeviceInfo();
+
+  // Lets the next handshake start without waiting for the backoff of earlier
+  // failures (the transport now points at a freshly announced address).
+  void ResetHandshakeBackoff();
 
   bool ready() const { return phase_ == Phase::kReady; }
   const std::optional<TerminalIdentity>& terminal() const { return terminal_; }

@@ -1,5 +1,8 @@
 #include "service/config/config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -75,11 +78,12 @@ absl::Status ValidateWebSocketLine(Config& config, int i) {
   const std::string& address = line.address();
   const size_t colon = address.rfind(':');
   uint32_t port = 0;
-  if (address.empty()) return KeyError(StrCat(key, ".address"), "is required");
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(absl::string_view(address).substr(colon + 1), &port) || port == 0 ||
-      port > 65535 || (address.front() != '[' && address.find(':') != colon) ||
-      (address.front() == '[' && address[colon - 1] != ']')) {
+  // No address: the device follows discovery alone.
+  if (!address.empty() &&
+      (colon == std::string::npos || colon == 0 ||
+       !absl::SimpleAtoi(absl::string_view(address).substr(colon + 1), &port) || port == 0 ||
+       port > 65535 || (address.front() != '[' && address.find(':') != colon) ||
+       (address.front() == '[' && address[colon - 1] != ']'))) {
     return KeyError(StrCat(key, ".address"),
                     StrCat("'", address, "' is not HOST:PORT (e.g. 192.168.1.20:8080, [::1]:8080)"));
   }
@@ -96,7 +100,8 @@ absl::Status ValidateWebSocketLine(Config& config, int i) {
                     StrCat("'", terminal, "' must be 1 to 63 lower-case letters, digits and '-'"));
   }
   for (int j = 0; j < i; ++j) {
-    if (config.devices(j).has_websocket() && config.devices(j).websocket().address() == address) {
+    if (!address.empty() && config.devices(j).has_websocket() &&
+        config.devices(j).websocket().address() == address) {
       return KeyError(StrCat(key, ".address"), StrCat("'", address, "' is already used by device ",
                                                       config.devices(j).id()));
     }
@@ -118,6 +123,42 @@ absl::Status ValidateWebSocketSettings(Config& config) {
                     StrCat(ws.ping_interval_ms(),
                            " must be positive and less than dead_peer_timeout_ms"));
   }
+  return absl::OkStatus();
+}
+
+// "IP:PORT" with an IPv4 or bracketed IPv6 address and a port 1 to 65535.
+bool IsIpAndPort(const std::string& text) {
+  const size_t colon = text.rfind(':');
+  uint32_t port = 0;
+  if (colon == std::string::npos || colon == 0 ||
+      !absl::SimpleAtoi(absl::string_view(text).substr(colon + 1), &port) || port == 0 ||
+      port > 65535) {
+    return false;
+  }
+  std::string host = text.substr(0, colon);
+  unsigned char buffer[sizeof(in6_addr)];
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    return ::inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), buffer) == 1;
+  }
+  return ::inet_pton(AF_INET, host.c_str(), buffer) == 1;
+}
+
+absl::Status ValidateDiscovery(v1::Discovery& discovery) {
+  if (!discovery.has_dns_sd()) discovery.set_dns_sd(true);
+  if (!discovery.has_beacon_listen()) {
+    discovery.set_beacon_listen(StrCat("0.0.0.0:", kDefaultBeaconPort));
+  }
+  if (!discovery.beacon_listen().empty() && !IsIpAndPort(discovery.beacon_listen())) {
+    return KeyError("discovery.beacon_listen",
+                    StrCat("'", discovery.beacon_listen(),
+                           "' is not IP:PORT (e.g. 0.0.0.0:47800, [::]:47800), nor \"\" (off)"));
+  }
+  if (!discovery.has_beacon_expiry_intervals()) discovery.set_beacon_expiry_intervals(3);
+  if (discovery.beacon_expiry_intervals() < 1 || discovery.beacon_expiry_intervals() > 100) {
+    return KeyError("discovery.beacon_expiry_intervals",
+                    StrCat(discovery.beacon_expiry_intervals(), " is not 1 to 100"));
+  }
+  if (!discovery.has_auto_add()) discovery.set_auto_add(false);
   return absl::OkStatus();
 }
 
@@ -331,6 +372,7 @@ absl::Status ValidateAndApplyDefaults(Config& config) {
   POSD_RETURN_IF_ERROR(ValidateTerminals(*config.mutable_terminals()));
   POSD_RETURN_IF_ERROR(ValidateHooks(*config.mutable_hooks()));
   POSD_RETURN_IF_ERROR(ValidateWebSocketSettings(config));
+  POSD_RETURN_IF_ERROR(ValidateDiscovery(*config.mutable_discovery()));
 
   v1::Logging& logging = *config.mutable_logging();
   if (!logging.has_level()) logging.set_level("info");

@@ -1,6 +1,7 @@
 // posd's configuration: loading, defaults and validation.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,9 @@ using Config = ::posd::config::v1::Config;
 inline constexpr std::string_view kDefaultUnixSocket = "/run/posd/posd.sock";
 inline constexpr std::string_view kDefaultDatabasePath = "/var/lib/posd/posd.db";
 inline constexpr std::string_view kDefaultConfigPath = "/etc/posd/posd.yaml";
+// The UDP port posd listens on for terminals' beacons by default
+// (discovery::kDefaultBeaconPort; config does not depend on discovery).
+inline constexpr uint16_t kDefaultBeaconPort = 47800;
 
 // Reads, parses and validates the configuration file at `path` (YAML or
 // JSON), and fills in every default so the result is the effective

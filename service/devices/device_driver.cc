@@ -73,6 +73,10 @@ absl::StatusOr<std::unique_ptr<DeviceDriver>> DeviceDriver::Create(boost::asio::
     return valid;
   }
   if (absl::Status valid = ValidateRecord(options.record); !valid.ok()) return valid;
+  if (options.record.link == LinkKind::kWebSocket) {
+    // Refused at the handshake, before anything in flight is resent to it.
+    options.channel.expected_terminal_id = options.record.websocket.terminal_id;
+  }
   std::unique_ptr<DeviceDriver> driver(new DeviceDriver(io, std::move(options), events, clock));
   std::unique_ptr<channel::MessageTransport> link;
   if (driver->record_.link == LinkKind::kWebSocket) {
@@ -87,6 +91,7 @@ absl::StatusOr<std::unique_ptr<DeviceDriver>> DeviceDriver::Create(boost::asio::
         [d = driver.get()](const websocket::ConnectReport& report) { d->OnConnectReport(report); });
     if (!client.ok()) return client.status();
     driver->websocket_ = client->get();
+    driver->follower_ = std::make_unique<TerminalFollower>(driver->record_.websocket.endpoint);
     link = *std::move(client);
   } else {
     channel::SerialLinkTransportOptions serial_options = driver->options_.link;
@@ -146,6 +151,13 @@ DeviceDriver::~DeviceDriver() {
 }
 
 void DeviceDriver::Start() {
+  if (websocket_ != nullptr && websocket_->endpoint().host.empty()) {
+    SetState(posd::v1::DEVICE_STATE_DISCONNECTED, posd::v1::DEVICE_STATE_REASON_NOT_DISCOVERED,
+             StrCat("waiting for terminal ", record_.websocket.terminal_id,
+                    " to announce itself"));
+    channel_->Start();
+    return;
+  }
   SetState(posd::v1::DEVICE_STATE_CONNECTING, posd::v1::DEVICE_STATE_REASON_UNSPECIFIED,
            StrCat(record_.link == LinkKind::kWebSocket ? "connecting to " : "opening ",
                   link_name_));
@@ -231,8 +243,14 @@ void DeviceDriver::OnConnectReport(const websocket::ConnectReport& report) {
     SetState(reason == posd::v1::DEVICE_STATE_REASON_TLS_ERROR ? posd::v1::DEVICE_STATE_FAULT
                                                                : posd::v1::DEVICE_STATE_DISCONNECTED,
              reason, StrCat(url, ": ", message));
+    // Nothing there (a stale announcement, an old address): the next
+    // candidate gets the transport's next attempt.
+    if (auto move = follower_->OnAttemptFailed(report.endpoint)) {
+      Follow(*move, StrCat("nothing at ", url));
+    }
     return;
   }
+  connected_endpoint_ = report.endpoint;
   last_open_error_.clear();
   LinkEvent("CONNECT", StrCat("connected to ", url));
   Reason reason = posd::v1::DEVICE_STATE_REASON_UNSPECIFIED;
@@ -263,9 +281,62 @@ void DeviceDriver::OnTransportDown(channel::TransportDownReason reason, std::str
   if (!linked_) {
     // Down while handshaking: the channel reports nothing; we do.
     CountLinkDown(last_transport_down_, detail);
-    SetState(posd::v1::DEVICE_STATE_CONNECTING, last_transport_down_,
-             StrCat("link down: ", channel::TransportDownReasonName(reason), " ", detail));
+    const bool wrong_terminal =
+        last_transport_down_ == posd::v1::DEVICE_STATE_REASON_WRONG_TERMINAL;
+    if (wrong_terminal) {
+      const std::string url = websocket::EndpointUrl(connected_endpoint_, record_.websocket.tls);
+      LinkEvent("REFUSED", StrCat(url, ": ", detail));
+      spdlog::warn("terminal {}: {}: {}", id_, url, detail);
+      SetState(posd::v1::DEVICE_STATE_DISCONNECTED, last_transport_down_,
+               StrCat(url, ": ", detail, "; trying the terminal's other addresses"));
+    } else {
+      SetState(posd::v1::DEVICE_STATE_CONNECTING, last_transport_down_,
+               StrCat("link down: ", channel::TransportDownReasonName(reason), " ", detail));
+    }
+    // The connection that failed went to connected_endpoint_; if discovery
+    // pointed the transport elsewhere since, that stands.
+    if (follower_ && websocket_ != nullptr && websocket_->endpoint() == connected_endpoint_) {
+      auto move = wrong_terminal ? follower_->OnWrongTerminal(connected_endpoint_)
+                                 : follower_->OnAttemptFailed(connected_endpoint_);
+      if (move) Follow(*move, wrong_terminal ? "another terminal answered" : "handshake failed");
+    }
   }
+}
+
+void DeviceDriver::OnAnnouncement(const discovery::Announcement& announcement) {
+  if (closed_ || !follower_ || websocket_ == nullptr) return;
+  if (announcement.terminal_id != record_.websocket.terminal_id) return;
+  const websocket::Endpoint announced{.host = announcement.address,
+                                      .port = announcement.port,
+                                      .path = announcement.path};
+  if (absl::Status valid = websocket::ValidateEndpoint(announced); !valid.ok()) return;
+  LinkEvent("DISCOVERY",
+            StrCat("terminal ", announcement.terminal_id, " announced at ",
+                   websocket::EndpointUrl(announced, record_.websocket.tls), " (",
+                   discovery::DiscoverySourceName(announcement.source), ")"));
+  auto move = follower_->OnAnnounced(announced, linked_);
+  if (!move) return;
+  bool waiting = false;
+  {
+    const std::lock_guard lock(mutex_);
+    waiting = device_.state_reason() == posd::v1::DEVICE_STATE_REASON_NOT_DISCOVERED;
+  }
+  if (waiting) {
+    SetState(posd::v1::DEVICE_STATE_CONNECTING, posd::v1::DEVICE_STATE_REASON_UNSPECIFIED,
+             StrCat("connecting to ", websocket::EndpointUrl(announced, record_.websocket.tls)));
+  }
+  Follow(*move, "announced");
+}
+
+void DeviceDriver::Follow(const TerminalFollower::Move& move, std::string_view why) {
+  if (websocket_ == nullptr || move.endpoint == websocket_->endpoint()) return;
+  spdlog::info("terminal {}: {}: trying {} {}", id_, why,
+               websocket::EndpointUrl(move.endpoint, record_.websocket.tls),
+               move.now ? "now" : "at the next attempt");
+  if (move.now) channel_->ResetHandshakeBackoff();
+  (void)websocket_->SetEndpoint(move.endpoint,
+                                move.now ? websocket::WebSocketClientTransport::Retry::kNow
+                                         : websocket::WebSocketClientTransport::Retry::kNextAttempt);
 }
 
 void DeviceDriver::OnTerminalReady(const channel::TerminalIdentity& terminal,
@@ -283,6 +354,7 @@ void DeviceDriver::OnTerminalReady(const channel::TerminalIdentity& terminal,
     stats_.set_handshakes(stats_.handshakes() + 1);
     *stats_.mutable_connected_since() = ToTimestamp(clock_.WallNow());
   }
+  if (follower_) follower_->OnLinked(connected_endpoint_);
   spdlog::info("terminal {} ready ({} {}){}", id_, terminal.model, terminal.firmware_version,
                terminal_restarted ? ": it restarted, querying what was in flight" : "");
   RefreshBusy();
@@ -307,6 +379,10 @@ void DeviceDriver::OnTerminalLost(std::string_view reason_text) {
   spdlog::warn("terminal {} lost: {}", id_, reason_text);
   SetState(posd::v1::DEVICE_STATE_CONNECTING, reason, std::string(reason_text));
   events_.Deliver([this, &reason_text](engine::DeviceEvents& e) { e.OnLinkLost(id_, reason_text); });
+  // Announced elsewhere while the link was up: look there first.
+  if (follower_) {
+    if (auto move = follower_->OnLinkLost(connected_endpoint_)) Follow(*move, "link lost");
+  }
 }
 
 void DeviceDriver::OnProgress(const link::v1::Progress& progress) {

@@ -38,6 +38,8 @@
 #include "service/devices/device_state.h"
 #include "service/devices/events_relay.h"
 #include "service/devices/flight_recorder.h"
+#include "service/devices/terminal_follower.h"
+#include "service/discovery/discovery_event.h"
 #include "service/devices/trace_fanout.h"
 #include "service/devices/tracing_transport.h"
 #include "service/websocket/websocket_client_transport.h"
@@ -75,6 +77,11 @@ class DeviceDriver final : private channel::TerminalChannelListener {
   // engine (it queries them after the next start). Ends every trace with
   // `why`. Idempotent.
   void Close(Reason reason, const absl::Status& why);
+
+  // io thread. WebSocket devices: their terminal_id was announced (the
+  // manager passes only announcements of this device's terminal_id). The
+  // driver follows it (terminal_follower.h). Ignored by serial devices.
+  void OnAnnouncement(const discovery::Announcement& announcement);
 
   // io thread. DevicePort operations (see device_port.h).
   absl::Status StartSale(const engine::SaleRequest& request);
@@ -116,6 +123,8 @@ class DeviceDriver final : private channel::TerminalChannelListener {
   // READY or BUSY from the transactions in flight, when linked.
   void RefreshBusy();
   void CountLinkDown(Reason reason, std::string_view detail);
+  // WebSocket: points the transport where the follower says.
+  void Follow(const TerminalFollower::Move& move, std::string_view why);
 
   boost::asio::io_context& io_;
   const DeviceRecord record_;
@@ -153,6 +162,10 @@ class DeviceDriver final : private channel::TerminalChannelListener {
   // io thread; WebSocket devices only. Discovery will re-point it
   // (SetEndpoint) when the terminal announces a new address.
   websocket::WebSocketClientTransport* websocket_ = nullptr;
+  // io thread; WebSocket devices only: where to look for the terminal, and
+  // where the current (or last) connection went.
+  std::unique_ptr<TerminalFollower> follower_;
+  websocket::Endpoint connected_endpoint_;
   std::string link_name_;  // LinkName(record_)
 };
 

@@ -104,10 +104,66 @@ absl::Status DeviceManager::Add(const DeviceRecord& record, channel::ByteStreamO
       const std::lock_guard lock(mutex_);
       drivers_.emplace(record.id, shared);
     }
+    if (record.link == LinkKind::kWebSocket) {
+      // Announced before the device was added: start where it is.
+      auto seen = announced_.find(record.websocket.terminal_id);
+      if (seen != announced_.end()) shared->OnAnnouncement(seen->second);
+    }
     shared->Start();
     spdlog::info("terminal {} ({}) on {}", record.id, record.name, LinkName(record));
     return absl::OkStatus();
   });
+}
+
+absl::Status DeviceManager::RunOnIoThread(
+    const std::function<absl::Status(boost::asio::io_context&)>& work) {
+  return RunOnIo([&] { return work(*io_); });
+}
+
+void DeviceManager::OnDiscoveryEvent(const discovery::DiscoveryEvent& event) {
+  const std::lock_guard lock(mutex_);
+  if (stopped_) return;
+  boost::asio::post(*io_, [this, event] { ApplyDiscoveryEvent(event); });
+}
+
+void DeviceManager::ApplyDiscoveryEvent(const discovery::DiscoveryEvent& event) {
+  const discovery::Announcement& announcement = event.announcement;
+  if (event.type == discovery::DiscoveryEventType::kVanished) {
+    // Nothing to do for its device: it keeps trying where it was last seen.
+    announced_.erase(announcement.terminal_id);
+    return;
+  }
+  announced_[announcement.terminal_id] = announcement;
+  std::vector<std::shared_ptr<DeviceDriver>> bound;
+  UnboundTerminalObserver unbound;
+  {
+    const std::lock_guard lock(mutex_);
+    for (const auto& [id, driver] : drivers_) {
+      if (driver->record().link == LinkKind::kWebSocket &&
+          driver->record().websocket.terminal_id == announcement.terminal_id) {
+        bound.push_back(driver);
+      }
+    }
+    if (bound.empty()) unbound = unbound_observer_;
+  }
+  for (const auto& driver : bound) driver->OnAnnouncement(announcement);
+  if (unbound) unbound(announcement);
+}
+
+std::optional<std::string> DeviceManager::DeviceBoundTo(std::string_view terminal_id) const {
+  const std::lock_guard lock(mutex_);
+  for (const auto& [id, driver] : drivers_) {
+    if (driver->record().link == LinkKind::kWebSocket &&
+        driver->record().websocket.terminal_id == terminal_id) {
+      return id;
+    }
+  }
+  return std::nullopt;
+}
+
+void DeviceManager::SetUnboundTerminalObserver(UnboundTerminalObserver observer) {
+  const std::lock_guard lock(mutex_);
+  unbound_observer_ = std::move(observer);
 }
 
 absl::Status DeviceManager::Remove(std::string_view id) {

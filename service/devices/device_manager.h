@@ -20,7 +20,9 @@
 
 #include <map>
 #include <memory>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,6 +35,7 @@
 #include "service/devices/device_driver.h"
 #include "service/devices/device_registry.h"
 #include "service/devices/events_relay.h"
+#include "service/discovery/discovery_event.h"
 #include "service/engine/device_port.h"
 
 namespace boost::asio {
@@ -58,7 +61,14 @@ struct TraceHandle {
   std::shared_ptr<TraceSubscription> subscription;
 };
 
-class DeviceManager final : public engine::DevicePort {
+// Told (on the io thread) of a terminal announcing an id no device is bound
+// to; must return at once. For auto_add.
+using UnboundTerminalObserver = std::function<void(const discovery::Announcement& announcement)>;
+
+// Also a DiscoverySink (subscribe it to the discovery hub): every WebSocket
+// device follows the announcements of its terminal_id, and a device added
+// later starts where its terminal was last announced.
+class DeviceManager final : public engine::DevicePort, public discovery::DiscoverySink {
  public:
   static absl::StatusOr<std::unique_ptr<DeviceManager>> Create(DeviceManagerOptions options);
   ~DeviceManager() override;
@@ -85,6 +95,20 @@ class DeviceManager final : public engine::DevicePort {
   absl::StatusOr<std::vector<posd::v1::TraceEntry>> Dump(std::string_view id,
                                                          size_t max_entries) const;
   size_t recorder_capacity() const { return options_.recorder_capacity; }
+
+  // discovery::DiscoverySink: any thread; the work is queued to the io thread.
+  void OnDiscoveryEvent(const discovery::DiscoveryEvent& event) override;
+  // The device bound to `terminal_id` (a WebSocket device's terminal_id), if
+  // any. Any thread.
+  std::optional<std::string> DeviceBoundTo(std::string_view terminal_id) const;
+  // Who hears of announced terminals that no device is bound to. Set before
+  // discovery feeds the manager; empty detaches.
+  void SetUnboundTerminalObserver(UnboundTerminalObserver observer);
+
+  // Runs `work` on the io thread with the io_context that runs the links
+  // (discovery sources live there too) and returns its status; UNAVAILABLE
+  // when stopped. Blocks until done (inline when called on the io thread).
+  absl::Status RunOnIoThread(const std::function<absl::Status(boost::asio::io_context&)>& work);
 
   // Closes every link (state DISCONNECTED, reason SHUTDOWN) and joins the io
   // thread. Idempotent.
@@ -122,7 +146,13 @@ class DeviceManager final : public engine::DevicePort {
   std::thread thread_;
   std::thread::id io_thread_id_;
 
+  void ApplyDiscoveryEvent(const discovery::DiscoveryEvent& event);
+
+  // io thread only: the latest announcement of each terminal id visible now.
+  std::map<std::string, discovery::Announcement, std::less<>> announced_;
+
   mutable std::mutex mutex_;
+  UnboundTerminalObserver unbound_observer_;                                   // guarded by mutex_
   std::map<std::string, std::shared_ptr<DeviceDriver>, std::less<>> drivers_;  // guarded by mutex_
   bool stopped_ = false;                                                       // guarded by mutex_
 };

@@ -14,6 +14,10 @@ constexpr char kColumns[] =
     "ws_tls";
 constexpr char kPlaceholders[] = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15";
 
+// Stored as the port of a WebSocket device without an address (see
+// BindRecord).
+constexpr int64_t kNoAddressPort = 1;
+
 absl::Status CheckWebSocketFree(store::Database& db, const DeviceRecord& record) {
   POSD_ASSIGN_OR_RETURN(
       auto statement,
@@ -60,7 +64,11 @@ absl::Status BindRecord(store::Statement& statement, const DeviceRecord& record,
     // Serial columns stay NULL (?3 .. ?8 unbound).
     POSD_RETURN_IF_ERROR(statement.BindText(10, "websocket"));
     POSD_RETURN_IF_ERROR(statement.BindText(11, record.websocket.endpoint.host));
-    POSD_RETURN_IF_ERROR(statement.BindInt64(12, record.websocket.endpoint.port));
+    // A device that follows discovery has no address: host '' and, since
+    // the v2 schema requires a port 1..65535 on every WebSocket row,
+    // kNoAddressPort (read back as 0 because the host is empty).
+    POSD_RETURN_IF_ERROR(statement.BindInt64(
+        12, record.websocket.endpoint.host.empty() ? kNoAddressPort : record.websocket.endpoint.port));
     POSD_RETURN_IF_ERROR(statement.BindText(13, record.websocket.endpoint.path));
     POSD_RETURN_IF_ERROR(statement.BindText(14, record.websocket.terminal_id));
     POSD_RETURN_IF_ERROR(statement.BindInt64(15, record.websocket.tls ? 1 : 0));
@@ -99,6 +107,9 @@ absl::Status ValidateDeviceId(std::string_view id, std::string_view key) {
 
 std::string LinkName(const DeviceRecord& record) {
   if (record.link == LinkKind::kWebSocket) {
+    if (record.websocket.endpoint.host.empty()) {
+      return StrCat("terminal ", record.websocket.terminal_id, " (wherever it announces itself)");
+    }
     return websocket::EndpointUrl(record.websocket.endpoint, record.websocket.tls);
   }
   return record.serial.port;
@@ -111,7 +122,15 @@ absl::Status ValidateRecord(const DeviceRecord& record) {
   }
   if (record.link == LinkKind::kWebSocket) {
     POSD_RETURN_IF_ERROR(ValidateDeviceId(record.websocket.terminal_id, "websocket.terminal_id"));
-    if (absl::Status valid = websocket::ValidateEndpoint(record.websocket.endpoint); !valid.ok()) {
+    // No host: the device follows discovery alone; the path is still checked.
+    websocket::Endpoint endpoint = record.websocket.endpoint;
+    if (endpoint.host.empty()) {
+      if (endpoint.port != 0) {
+        return absl::InvalidArgumentError("websocket.port: needs a host (or 0 to follow discovery)");
+      }
+      endpoint = {.host = "discovery", .port = 1, .path = endpoint.path};
+    }
+    if (absl::Status valid = websocket::ValidateEndpoint(endpoint); !valid.ok()) {
       return absl::InvalidArgumentError(StrCat("websocket.", valid.message()));
     }
     return absl::OkStatus();
@@ -139,6 +158,7 @@ absl::StatusOr<std::vector<DeviceRecord>> LoadDevices(store::Database& db) {
       record.link = LinkKind::kWebSocket;
       record.websocket.endpoint.host = std::string(statement.ColumnText(10));
       record.websocket.endpoint.port = static_cast<uint16_t>(statement.ColumnInt64(11));
+      if (record.websocket.endpoint.host.empty()) record.websocket.endpoint.port = 0;
       if (!statement.ColumnIsNull(12)) {
         record.websocket.endpoint.path = std::string(statement.ColumnText(12));
       }
@@ -300,16 +320,18 @@ absl::StatusOr<WebSocketLink> WebSocketLinkFromProto(const posd::v1::WebSocketTr
   link.terminal_id = proto.terminal_id().empty() ? std::string(device_id) : proto.terminal_id();
   link.tls = proto.tls();
   link.endpoint.host = proto.host();
-  if (link.endpoint.host.empty()) {
-    return absl::InvalidArgumentError(
-        "websocket.host: is required (following a terminal by discovery alone is not "
-        "supported yet)");
-  }
   if (proto.port() > 65535) return absl::InvalidArgumentError("websocket.port: must be 0 to 65535");
-  link.endpoint.port =
-      static_cast<uint16_t>(proto.port() != 0 ? proto.port() : (link.tls ? 443 : 80));
   link.endpoint.path = proto.path().empty() ? "/" : proto.path();
   POSD_RETURN_IF_ERROR(ValidateDeviceId(link.terminal_id, "websocket.terminal_id"));
+  if (link.endpoint.host.empty()) {
+    // Follows discovery alone: address and port come from announcements.
+    if (proto.port() != 0) {
+      return absl::InvalidArgumentError("websocket.port: needs a host (or 0 to follow discovery)");
+    }
+    return link;
+  }
+  link.endpoint.port =
+      static_cast<uint16_t>(proto.port() != 0 ? proto.port() : (link.tls ? 443 : 80));
   if (absl::Status valid = websocket::ValidateEndpoint(link.endpoint); !valid.ok()) {
     return absl::InvalidArgumentError(StrCat("websocket.", valid.message()));
   }

@@ -42,8 +42,8 @@ struct WebSocketLink {
   // The id the terminal advertises (discovery, beacon); by default the
   // device id. Discovery binds announcements to the device by this id.
   std::string terminal_id;
-  // Its fixed address. (A device that only follows discovery will leave
-  // host empty and take address and port from announcements.)
+  // Its fixed address. Empty host (and port 0): the device follows
+  // discovery alone, taking address and port from announcements.
   websocket::Endpoint endpoint;
   bool tls = false;
 };
@@ -100,8 +100,8 @@ posd::v1::SerialTransport SettingsToProto(const transport::SerialSettings& setti
 
 // Conversions between the API's WebSocketTransport and WebSocketLink. An
 // empty terminal_id takes the device id; port 0 takes 443 with TLS, else 80;
-// an empty path takes "/". INVALID_ARGUMENT for a bad id or address, and for
-// an empty host (following discovery alone is not supported yet).
+// an empty path takes "/"; an empty host (port 0) follows discovery alone.
+// INVALID_ARGUMENT for a bad id or address.
 absl::StatusOr<WebSocketLink> WebSocketLinkFromProto(const posd::v1::WebSocketTransport& proto,
                                                      std::string_view device_id);
 posd::v1::WebSocketTransport WebSocketLinkToProto(const WebSocketLink& link);

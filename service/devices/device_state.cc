@@ -1,5 +1,7 @@
 #include "service/devices/device_state.h"
 
+#include "service/channel/terminal_channel.h"
+
 namespace posd::devices {
 namespace {
 
@@ -44,6 +46,9 @@ Reason ReasonForTransportDown(channel::TransportDownReason reason) {
 }
 
 Reason ReasonForChannelLoss(std::string_view text) {
+  if (Contains(text, channel::kWrongTerminalPrefix)) {
+    return posd::v1::DEVICE_STATE_REASON_WRONG_TERMINAL;
+  }
   if (Contains(text, "heartbeat")) return posd::v1::DEVICE_STATE_REASON_HEARTBEAT_LOST;
   if (Contains(text, "protocol version")) return posd::v1::DEVICE_STATE_REASON_VERSION_MISMATCH;
   if (Contains(text, "HelloAck") || Contains(text, "refused Hello") ||
@@ -68,14 +73,15 @@ std::string_view StateName(State state) {
 }
 
 std::string_view ReasonName(Reason reason) {
+  constexpr int kReasonCount = posd::v1::DeviceStateReason_MAX + 1;
   static const auto* const kNames = [] {
-    auto* names = new std::string[17];
-    for (int i = 0; i < 17; ++i) {
+    auto* names = new std::string[kReasonCount];
+    for (int i = 0; i < kReasonCount; ++i) {
       names[i] = posd::v1::DeviceStateReason_Name(static_cast<Reason>(i));
     }
     return names;
   }();
-  if (reason < 0 || reason > 16) return "UNKNOWN";
+  if (reason < 0 || reason >= kReasonCount) return "UNKNOWN";
   return StripPrefix(kNames[reason], "DEVICE_STATE_REASON_");
 }
 

@@ -21,6 +21,10 @@ namespace posd::discovery {
 inline constexpr std::string_view kBeaconMagic = "POSTERM/1";
 // Longest datagram a listener accepts (and a sender may send).
 inline constexpr size_t kMaxBeaconSize = 512;
+// The UDP port posd listens on for beacons unless configured otherwise
+// (config key discovery.beacon_listen, default 0.0.0.0:47800): unassigned by
+// IANA, outside the ephemeral range, easy to open in a firewall.
+inline constexpr uint16_t kDefaultBeaconPort = 47800;
 // The beacon interval assumed when a beacon does not say.
 inline constexpr uint32_t kDefaultBeaconIntervalMs = 1000;
 

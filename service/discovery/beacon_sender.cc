@@ -14,6 +14,32 @@ namespace posd::discovery {
 namespace net = boost::asio;
 using udp = net::ip::udp;
 
+namespace {
+
+// Opens `socket` for `target`, bound to `source` when given.
+absl::Status OpenSocket(udp::socket& socket, const udp::endpoint& target,
+                        const std::string& source) {
+  boost::system::error_code ec;
+  net::ip::address from;
+  if (!source.empty()) {
+    from = net::ip::make_address(source, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(StrCat("beacon source '", source,
+                                               "' is not an IP address"));
+    }
+  }
+  socket.open(target.protocol(), ec);
+  if (!ec && !source.empty()) socket.bind(udp::endpoint(from, 0), ec);
+  if (ec) {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    return absl::UnavailableError(StrCat("beacon socket from '", source, "': ", ec.message()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 struct BeaconSender::Impl {
   explicit Impl(net::io_context& io) : socket(io), timer(io) {}
   udp::socket socket;
@@ -43,9 +69,26 @@ absl::StatusOr<std::unique_ptr<BeaconSender>> BeaconSender::Create(net::io_conte
   }
   auto impl = std::make_unique<Impl>(io);
   impl->target = udp::endpoint(address, options.port);
-  impl->socket.open(impl->target.protocol(), ec);
-  if (ec) return absl::UnavailableError(StrCat("beacon socket: ", ec.message()));
+  if (absl::Status opened = OpenSocket(impl->socket, impl->target, options.source); !opened.ok()) {
+    return opened;
+  }
   return std::unique_ptr<BeaconSender>(new BeaconSender(std::move(impl), std::move(options)));
+}
+
+absl::Status BeaconSender::MoveTo(const std::string& source, uint16_t port) {
+  udp::socket moved(impl_->socket.get_executor());
+  if (absl::Status opened = OpenSocket(moved, impl_->target, source); !opened.ok()) return opened;
+  boost::system::error_code ignored;
+  impl_->socket.close(ignored);
+  impl_->socket = std::move(moved);
+  options_.source = source;
+  options_.beacon.port = port;
+  if (running_) {
+    // Announce the new place now, not an interval later.
+    SendOne();
+    Arm();
+  }
+  return absl::OkStatus();
 }
 
 BeaconSender::BeaconSender(std::unique_ptr<Impl> impl, BeaconSenderOptions options)

@@ -25,6 +25,9 @@ struct BeaconSenderOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;
   std::chrono::milliseconds interval{kDefaultBeaconIntervalMs};
+  // The IP address beacons are sent from (listeners take it as the
+  // terminal's address); empty: the kernel's choice for the route.
+  std::string source;
   // What to announce; sequence and interval_ms are filled in by the sender.
   Beacon beacon;
 };
@@ -44,6 +47,11 @@ class BeaconSender {
   void Stop();
   // Announces something else from the next beacon on (a new port).
   void SetBeacon(const Beacon& beacon);
+  // The terminal moved: beacons now come from `source` (an IP address, empty
+  // for the kernel's choice) and announce `port`; one is sent at once when
+  // running. INVALID_ARGUMENT for a bad address; UNAVAILABLE when it cannot
+  // be bound (the sender keeps its old socket then).
+  absl::Status MoveTo(const std::string& source, uint16_t port);
 
   uint64_t sent() const { return sent_; }
   uint64_t send_errors() const { return send_errors_; }

@@ -87,6 +87,16 @@ std::string TraceLine(const posd::v1::TraceEntry& e) {
   return line.str();
 }
 
+// "10.0.0.5:8080"; a device following discovery shows where it last
+// connected, "(discovery)" before it found its terminal.
+std::string WiFiPort(const posd::v1::Device& d) {
+  if (!d.websocket().host().empty()) {
+    return d.websocket().host() + ":" + std::to_string(d.websocket().port());
+  }
+  return d.websocket().last_address().empty() ? "(discovery)"
+                                              : d.websocket().last_address() + " (discovery)";
+}
+
 int List(CliContext& context) {
   auto stub = posd::v1::DeviceService::NewStub(context.Channel());
   posd::v1::ListDevicesRequest request;
@@ -104,10 +114,7 @@ int List(CliContext& context) {
   for (const auto& d : response.devices()) {
     rows.push_back({d.id(), d.display_name().empty() ? "-" : d.display_name(), StateOf(d),
                     ReasonOf(d.state_reason()),
-                    d.has_serial()      ? d.serial().port()
-                    : d.has_websocket() ? d.websocket().host() + ":" +
-                                              std::to_string(d.websocket().port())
-                                        : "-",
+                    d.has_serial() ? d.serial().port() : d.has_websocket() ? WiFiPort(d) : "-",
                     d.state_detail()});
   }
   std::array<size_t, 6> width{};
@@ -142,11 +149,18 @@ int Add(CliContext& context, const DevicesArguments& a) {
   request.set_device_id(a.device_id);
   auto* device = request.mutable_device();
   device->set_display_name(a.name);
-  if (a.websocket.empty() == a.port.empty()) {
-    std::cerr << "posctl: devices add needs --port (serial) or --websocket HOST:PORT\n";
+  if (int(!a.websocket.empty()) + int(!a.port.empty()) + int(a.follow_discovery) != 1) {
+    std::cerr << "posctl: devices add needs one of --port (serial), --websocket HOST:PORT or "
+                 "--follow-discovery\n";
     return kExitUsage;
   }
-  if (!a.websocket.empty()) {
+  if (a.follow_discovery) {
+    // No address: posd connects wherever the terminal id is announced.
+    auto* ws = device->mutable_websocket();
+    ws->set_path(a.ws_path);
+    ws->set_terminal_id(a.terminal_id);
+    ws->set_tls(a.tls);
+  } else if (!a.websocket.empty()) {
     auto* ws = device->mutable_websocket();
     const size_t colon = a.websocket.rfind(':');
     uint32_t port = 0;
@@ -250,6 +264,100 @@ int Trace(CliContext& context, const DevicesArguments& a) {
   return context.Fail(status, "devices trace");
 }
 
+std::string DiscoveryTypeOf(posd::v1::DiscoveryEventType type) {
+  return Strip(posd::v1::DiscoveryEventType_Name(type), "DISCOVERY_EVENT_TYPE_");
+}
+
+std::string SourceOf(posd::v1::DiscoverySource source) {
+  return source == posd::v1::DISCOVERY_SOURCE_DNS_SD  ? "dns-sd"
+         : source == posd::v1::DISCOVERY_SOURCE_BEACON ? "beacon"
+                                                       : "-";
+}
+
+std::array<std::string, 6> DiscoveryRow(const posd::v1::DiscoveryEvent& e) {
+  const bool v6 = e.address().find(':') != std::string::npos;
+  return {e.terminal_id(),
+          e.instance_name().empty() ? "-" : e.instance_name(),
+          (v6 ? "[" + e.address() + "]" : e.address()) + ":" + std::to_string(e.port()),
+          std::to_string(e.protocol_version()),
+          SourceOf(e.source()),
+          e.device_id().empty() ? "-" : e.device_id()};
+}
+
+void PrintTable(const std::vector<std::array<std::string, 6>>& rows) {
+  std::array<size_t, 6> width{};
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    for (size_t i = 0; i + 1 < row.size(); ++i) {
+      std::cout << std::left << std::setw(static_cast<int>(width[i] + 2)) << row[i];
+    }
+    std::cout << row.back() << "\n";
+  }
+}
+
+// Without --watch: the terminals visible now, as a table (or one JSON object
+// per terminal), then exit. With --watch: that list, then one line per
+// change until interrupted.
+int Discover(CliContext& context, const DevicesArguments& a) {
+  posd::v1::DiscoverDevicesRequest request;
+  request.set_include_current(true);
+  auto stub = posd::v1::DeviceService::NewStub(context.Channel());
+  auto call = context.NewCall();
+  if (a.watch) {
+    call->set_deadline(std::chrono::system_clock::now() + std::chrono::hours(24 * 365));
+  }
+  auto reader = stub->DiscoverDevices(call.get(), request);
+  const bool json = context.output() == OutputFormat::kJson;
+  bool problems_shown = false;
+  auto show_problems = [&] {
+    if (problems_shown) return;
+    problems_shown = true;
+    const auto& metadata = call->GetServerInitialMetadata();
+    auto range = metadata.equal_range("posd-discovery-problem");
+    for (auto it = range.first; it != range.second; ++it) {
+      std::cerr << "posctl: warning: discovery: "
+                << std::string(it->second.data(), it->second.size()) << "\n";
+    }
+  };
+  std::vector<std::array<std::string, 6>> rows = {
+      {"TERMINAL", "INSTANCE", "ADDRESS", "PROTOCOL", "SOURCE", "DEVICE"}};
+  bool listed = false;
+  posd::v1::DiscoveryEvent event;
+  while (reader->Read(&event)) {
+    show_problems();
+    if (event.type() == posd::v1::DISCOVERY_EVENT_TYPE_CURRENT_LISTED) {
+      listed = true;
+      if (!json) {
+        PrintTable(rows);
+        if (rows.size() == 1) std::cout << "(no terminals announce themselves)\n";
+      }
+      std::cout.flush();
+      if (!a.watch) {
+        call->TryCancel();
+        break;
+      }
+      continue;
+    }
+    if (json) {
+      std::cout << Json(event) << "\n";
+    } else if (!listed) {
+      rows.push_back(DiscoveryRow(event));
+    } else {
+      const auto row = DiscoveryRow(event);
+      std::cout << DiscoveryTypeOf(event.type()) << "  " << row[0] << "  " << row[2] << "  "
+                << row[4] << "  device " << row[5] << "\n";
+    }
+    std::cout.flush();
+  }
+  const grpc::Status status = reader->Finish();
+  if (listed && (status.ok() || status.error_code() == grpc::StatusCode::CANCELLED)) {
+    return kExitOk;
+  }
+  return context.Fail(status, "devices discover");
+}
+
 int Dump(CliContext& context, const DevicesArguments& a) {
   posd::v1::DumpFlightRecorderRequest request;
   request.set_device_id(a.device_id);
@@ -306,6 +414,9 @@ void AddDevicesCommands(CLI::App& app, DevicesArguments& a, Command& command) {
   add->add_option("--terminal-id", a.terminal_id,
                   "with --websocket: the id it announces (default: --id)");
   add->add_flag("--tls", a.tls, "with --websocket: connect with TLS (wss://)");
+  add->add_flag("--follow-discovery", a.follow_discovery,
+                "instead of --port or --websocket: a Wi-Fi terminal with no fixed address, "
+                "reached wherever its --terminal-id is announced");
   add->add_option("--baud", a.baud, "bits per second")->capture_default_str();
   add->add_option("--data-bits", a.data_bits, "5 to 8")->capture_default_str();
   add->add_option("--parity", a.parity, "none, odd, even, mark or space")
@@ -334,6 +445,11 @@ void AddDevicesCommands(CLI::App& app, DevicesArguments& a, Command& command) {
   trace->add_option("--duration", a.duration, "stop after this long, e.g. 30s");
   trace->add_flag("--payload", a.include_payload, "include raw bytes (JSON output)");
   trace->callback([&] { command = [&](CliContext& c) { return Trace(c, a); }; });
+
+  auto* discover = devices->add_subcommand(
+      "discover", "list the terminals announcing themselves on the network (DNS-SD, beacon)");
+  discover->add_flag("--watch", a.watch, "then print every change until interrupted");
+  discover->callback([&] { command = [&](CliContext& c) { return Discover(c, a); }; });
 
   auto* dump = devices->add_subcommand(
       "dump", "write the link's flight recorder (its last frames and messages) to a file");

@@ -1,4 +1,5 @@
 // posctl devices list | show ID | add | remove ID | trace ID | dump ID --file F
+//   | discover [--watch]
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,8 @@ struct DevicesArguments {
   std::string ws_path;       // add: its WebSocket path (default /)
   std::string terminal_id;   // add: the id it announces (default: the device id)
   bool tls = false;          // add: wss://
+  bool follow_discovery = false;  // add: a Wi-Fi terminal with no fixed address
+  bool watch = false;        // discover: keep printing changes until interrupted
   std::string reason;
   std::string request_id;
   std::string file;

@@ -10,6 +10,7 @@
 #include "service/api/admin_service.h"
 #include "service/api/api_server.h"
 #include "service/api/audit_service.h"
+#include "service/api/device_auto_add.h"
 #include "service/api/device_service.h"
 #include "service/api/event_service.h"
 #include "service/api/hook_service.h"
@@ -23,6 +24,7 @@
 #include "service/config/log_level.h"
 #include "service/devices/device_manager.h"
 #include "service/devices/device_registry.h"
+#include "service/discovery/discovery_hub.h"
 #include "service/websocket/websocket_options.h"
 #include "service/engine/engine.h"
 #include "service/engine/plugin_hook_points.h"
@@ -30,6 +32,7 @@
 #include "service/hooks/hook_chain.h"
 #include "service/hooks/outbox_runner.h"
 #include "service/hooks/plugin_registry.h"
+#include "service/posd/discovery_sources.h"
 #include "service/posd/logging.h"
 #include "service/posd/systemd_notify.h"
 #include "service/store/store.h"
@@ -120,13 +123,17 @@ absl::StatusOr<std::vector<devices::DeviceRecord>> ConfiguredDevices(const confi
     record.name = device.name();
     record.from_config = true;
     if (device.has_websocket()) {
-      auto endpoint = websocket::ParseHostPort(device.websocket().address());
-      if (!endpoint.ok()) {
-        return absl::InvalidArgumentError(
-            StrCat("devices: ", record.id, ": websocket.address: ", endpoint.status().message()));
-      }
       record.link = devices::LinkKind::kWebSocket;
-      record.websocket.endpoint = *std::move(endpoint);
+      // No address: the device follows discovery alone.
+      if (!device.websocket().address().empty()) {
+        auto endpoint = websocket::ParseHostPort(device.websocket().address());
+        if (!endpoint.ok()) {
+          return absl::InvalidArgumentError(StrCat("devices: ", record.id,
+                                                   ": websocket.address: ",
+                                                   endpoint.status().message()));
+        }
+        record.websocket.endpoint = *std::move(endpoint);
+      }
       record.websocket.endpoint.path = device.websocket().path();
       record.websocket.terminal_id = device.websocket().terminal_id();
       record.websocket.tls = device.websocket().tls();
@@ -261,6 +268,9 @@ int RunDaemon(const DaemonOptions& options) {
     return kExitOk;
   }
 
+  // Every discovery source feeds the hub; the device follower and the
+  // DiscoverDevices streams subscribe to it. Outlives both.
+  discovery::DiscoveryHub discovery_hub;
   std::unique_ptr<engine::DevicePort> devices;
   devices::DeviceManager* device_manager = nullptr;  // owned by `devices`
   if (options.device_port_factory) {
@@ -312,6 +322,25 @@ int RunDaemon(const DaemonOptions& options) {
     (*engine)->SetHookRunsListener(nullptr);
     return kExitStartFailed;
   }
+  // Discovery starts once the engine can register auto-added terminals.
+  std::unique_ptr<api::DeviceAutoAdder> auto_adder;
+  std::unique_ptr<discovery::DiscoveryHub::Subscription> following;
+  std::unique_ptr<DiscoverySources> discovery_sources;
+  if (device_manager != nullptr) {
+    if (config->discovery().auto_add()) {
+      auto_adder = std::make_unique<api::DeviceAutoAdder>(*device_manager, **engine, clock);
+      device_manager->SetUnboundTerminalObserver(
+          [adder = auto_adder.get()](const discovery::Announcement& announcement) {
+            adder->Offer(announcement);
+          });
+    }
+    following = discovery_hub.Subscribe(
+        [device_manager](const discovery::DiscoveryEvent& event) {
+          device_manager->OnDiscoveryEvent(event);
+        },
+        /*include_current=*/true);
+    discovery_sources = DiscoverySources::Start(config->discovery(), *device_manager, discovery_hub);
+  }
   engine::RequestJournal journal(**engine, clock);
   api::OrderService order_service(**engine);
   api::PaymentService payment_service(**engine);
@@ -353,6 +382,7 @@ int RunDaemon(const DaemonOptions& options) {
     device_service = std::make_unique<api::DeviceService>(
         *device_manager, **engine, clock,
         options.config_path.empty() ? "" : Absolute(options.config_path));
+    device_service->SetDiscovery(&discovery_hub);
     services.push_back(device_service.get());
   }
   auto server = api::ApiServer::Start(*server_options, std::move(services));
@@ -379,6 +409,12 @@ int RunDaemon(const DaemonOptions& options) {
   (*server)->Shutdown(std::chrono::milliseconds(config->server().shutdown_grace_ms()));
   server->reset();
   if (device_manager != nullptr) device_manager->SetDeviceObserver(nullptr);  // before the broadcaster goes
+  // Discovery stops before the engine (auto_add writes through it) and the
+  // links it steers.
+  if (device_manager != nullptr) device_manager->SetUnboundTerminalObserver(nullptr);
+  discovery_sources.reset();
+  following.reset();
+  auto_adder.reset();
   // The runner finishes the attempt in progress and stops before the engine
   // it writes through; a run cut short is resumed at the next start.
   outbox.Stop();

@@ -68,6 +68,24 @@ std::string DnsSdStatusLine(const discovery::AvahiPublisher& publisher) {
                 " name=", s.instance_name);
 }
 
+// Beacons leave from the address the terminal serves on, so listeners see
+// where it is; a wildcard listen address leaves the choice to the kernel.
+std::string BeaconSource(const std::string& listen_host) {
+  return listen_host == "0.0.0.0" || listen_host == "::" ? "" : listen_host;
+}
+
+termsim::TerminalLine WebSocketLine(std::unique_ptr<websocket::WebSocketServerTransport> server,
+                                    const std::string& host) {
+  termsim::TerminalLine line;
+  const bool v6 = host.find(':') != std::string::npos;
+  line.listen_address = (v6 ? "[" + host + "]" : host) + ":" + std::to_string(server->local_port());
+  line.write_garbage = [raw = server.get()](std::vector<uint8_t> bytes) {
+    return raw->SendRaw(bytes);
+  };
+  line.transport = std::move(server);
+  return line;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -180,6 +198,9 @@ int main(int argc, char** argv) {
   // posd finds the terminal where it was (unless an address change is asked).
   websocket::WebSocketServerOptions ws_options;
   uint16_t ws_port = 0;
+  // Declared before the simulator: `move` re-points them.
+  std::unique_ptr<discovery::BeaconSender> beacon;
+  std::unique_ptr<discovery::AvahiPublisher> dns_sd_publisher;
   if (!ws_listen.empty()) {
     auto listen = websocket::ParseHostPort(ws_listen);
     if (!listen.ok()) {
@@ -200,12 +221,32 @@ int main(int argc, char** argv) {
       auto server = websocket::WebSocketServerTransport::Create(io, now);
       if (!server.ok()) return server.status();
       ws_port = (*server)->local_port();
-      termsim::TerminalLine line;
-      line.write_garbage = [raw = server->get()](std::vector<uint8_t> bytes) {
-        return raw->SendRaw(bytes);
-      };
-      line.transport = *std::move(server);
-      return line;
+      return WebSocketLine(*std::move(server), now.address);
+    };
+    // `move ADDR:PORT`: listen there from now on (and after reboots), beacon
+    // from there and announce it over DNS-SD.
+    options.move_line = [&io, &ws_options, &ws_port, &beacon,
+                         &dns_sd_publisher](std::string_view address) -> absl::StatusOr<termsim::TerminalLine> {
+      auto target = websocket::ParseHostPort(address);
+      if (!target.ok()) return target.status();
+      websocket::WebSocketServerOptions now = ws_options;
+      now.address = target->host;
+      now.port = target->port;
+      auto server = websocket::WebSocketServerTransport::Create(io, now);
+      if (!server.ok()) return server.status();
+      ws_options.address = now.address;
+      ws_port = (*server)->local_port();
+      if (beacon) {
+        if (absl::Status moved = beacon->MoveTo(BeaconSource(now.address), ws_port); !moved.ok()) {
+          spdlog::warn("beacon still sent from the old address: {}", moved.ToString());
+        }
+      }
+      if (dns_sd_publisher) {
+        if (absl::Status moved = dns_sd_publisher->Update(now.address, ws_port); !moved.ok()) {
+          spdlog::warn("DNS-SD still announces the old address: {}", moved.ToString());
+        }
+      }
+      return WebSocketLine(*std::move(server), now.address);
     };
   } else if (use_pty) {
     auto created = termsim::PtyLine::Create(link);
@@ -238,7 +279,6 @@ int main(int argc, char** argv) {
     std::cerr << "posd-termsim: " << sim.status().message() << "\n";
     return sim.status().code() == absl::StatusCode::kFailedPrecondition ? 75 : 70;
   }
-  std::unique_ptr<discovery::BeaconSender> beacon;
   if (!beacon_to.empty()) {
     auto target = websocket::ParseHostPort(beacon_to);
     if (!target.ok()) {
@@ -249,6 +289,7 @@ int main(int argc, char** argv) {
         io, {.host = target->host,
              .port = target->port,
              .interval = std::chrono::milliseconds(beacon_interval_ms),
+             .source = BeaconSource(ws_options.address),
              .beacon = {.terminal_id = endpoint.device_id,
                         .port = ws_port,
                         .protocol_version = channel::kProtocolVersion,
@@ -261,7 +302,6 @@ int main(int argc, char** argv) {
     beacon = *std::move(sender);
     beacon->Start();
   }
-  std::unique_ptr<discovery::AvahiPublisher> dns_sd_publisher;
   if (dns_sd) {
     auto publisher = discovery::AvahiPublisher::Create(
         {.instance_name = dns_sd_name,

@@ -86,7 +86,7 @@ Simulator::~Simulator() {
 absl::Status Simulator::Boot() {
   absl::StatusOr<TerminalLine> line = options_.make_line();
   if (!line.ok()) return line.status();
-  transport_ = std::move(line->transport);
+  transport_ = std::make_unique<RelocatableTransport>(std::move(line->transport));
   write_garbage_ = std::move(line->write_garbage);
   channel::TerminalEndpointOptions endpoint_options = options_.endpoint;
   endpoint_options.session_epoch = 0;  // every boot draws a new epoch
@@ -123,6 +123,21 @@ void Simulator::PowerCut() {
       io_.stop();
     }
   });
+}
+
+absl::StatusOr<std::string> Simulator::Move(std::string_view address) {
+  if (!options_.move_line) return absl::FailedPreconditionError("move needs --websocket");
+  absl::StatusOr<TerminalLine> line = options_.move_line(address);
+  if (!line.ok()) return line.status();
+  if (transport_) {
+    transport_->MoveTo(std::move(line->transport));
+    write_garbage_ = std::move(line->write_garbage);
+  }
+  // Powered off: the next boot listens at the new address (move_line saw to
+  // it); the line made now is simply dropped.
+  spdlog::warn("MOVED to {}: the link to posd dropped, same terminal serving there",
+               line->listen_address);
+  return line->listen_address;
 }
 
 void Simulator::WriteGarbage(size_t count) {
@@ -199,7 +214,7 @@ std::string Simulator::Command(std::string_view line) {
   const std::string_view verb = w[0];
   if (verb == "help") {
     return "OK commands: status | fault NAME once|always|off|next N|prob P | power-cut | "
-           "garbage N | quit";
+           "garbage N | move ADDR:PORT | quit";
   }
   if (verb == "status") return Status();
   if (verb == "fault") {
@@ -222,6 +237,12 @@ std::string Simulator::Command(std::string_view line) {
     if (!transport_) return "ERR powered off";
     WriteGarbage(count);
     return StrCat("OK wrote ", count, " bytes");
+  }
+  if (verb == "move") {
+    if (w.size() != 2) return "ERR usage: move ADDR:PORT (port 0 picks a free one)";
+    absl::StatusOr<std::string> moved = Move(w[1]);
+    if (!moved.ok()) return StrCat("ERR ", moved.status().message());
+    return StrCat("OK moved ", *moved);
   }
   if (verb == "quit") {
     spdlog::info("quit requested on the control socket");

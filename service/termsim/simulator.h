@@ -19,6 +19,7 @@
 #include "service/channel/serial_link_transport.h"
 #include "service/channel/terminal_endpoint.h"
 #include "service/termsim/fault_switch.h"
+#include "service/termsim/relocatable_transport.h"
 #include "service/termsim/rules.h"
 
 namespace boost::asio {
@@ -33,8 +34,13 @@ struct TerminalLine {
   std::unique_ptr<channel::MessageTransport> transport;
   // Writes bytes outside the protocol's messages (the "garbage" fault).
   std::function<absl::Status(std::vector<uint8_t> bytes)> write_garbage;
+  // Where it listens ("127.0.0.2:40123"), for lines that have an address.
+  std::string listen_address;
 };
 using LineFactory = std::function<absl::StatusOr<TerminalLine>()>;
+// Makes the line at another address ("ADDR:PORT", port 0 picks one) and
+// makes it where the next boots listen too (the `move` command).
+using LineMover = std::function<absl::StatusOr<TerminalLine>(std::string_view address)>;
 
 // A LineFactory for a serial line (pty or port) opened by `opener`.
 LineFactory SerialLine(boost::asio::io_context& io, channel::ByteStreamOpener opener,
@@ -46,6 +52,8 @@ struct SimulatorOptions {
   std::string ledger_path;
   // Required: makes the line at every boot.
   LineFactory make_line;
+  // Optional (WebSocket): moves the terminal to another address.
+  LineMover move_line;
   // How long the terminal stays dark after a power loss.
   channel::Duration power_off = std::chrono::seconds(1);
   // Exit status after crash-after-charge.
@@ -65,6 +73,10 @@ class Simulator final : private channel::TerminalEndpointHooks {
 
   // Cuts the power now; the terminal boots again after options.power_off.
   void PowerCut();
+  // Moves the running terminal to `address` (move_line): the connection
+  // drops as a lost link, the same endpoint (epoch, ledger, transactions in
+  // flight) serves at the new address. Returns the address it listens at.
+  absl::StatusOr<std::string> Move(std::string_view address);
   std::string Status() const;
   const channel::ResultLedger& ledger() const { return *ledger_; }
 
@@ -84,7 +96,7 @@ class Simulator final : private channel::TerminalEndpointHooks {
   FaultSwitch faults_;
   channel::AsioTimerFactory timers_;
   std::unique_ptr<channel::ResultLedger> ledger_;
-  std::unique_ptr<channel::MessageTransport> transport_;
+  std::unique_ptr<RelocatableTransport> transport_;
   std::function<absl::Status(std::vector<uint8_t>)> write_garbage_;
   std::unique_ptr<channel::TerminalEndpoint> endpoint_;
   bool powered_ = false;

@@ -44,7 +44,9 @@ struct WebSocketClientTransport::Impl {
 absl::StatusOr<std::unique_ptr<WebSocketClientTransport>> WebSocketClientTransport::Create(
     net::io_context& io, WebSocketClientOptions options, ConnectObserver observer) {
   if (absl::Status s = ValidateWebSocketOptions(options.websocket); !s.ok()) return s;
-  if (absl::Status s = ValidateEndpoint(options.endpoint); !s.ok()) return s;
+  if (!options.endpoint.host.empty()) {
+    if (absl::Status s = ValidateEndpoint(options.endpoint); !s.ok()) return s;
+  }
   if (options.reconnect_initial <= Duration::zero() ||
       options.reconnect_max < options.reconnect_initial) {
     return absl::InvalidArgumentError("reconnect: need 0 < initial <= max");
@@ -98,6 +100,7 @@ void WebSocketClientTransport::Start(channel::MessageTransportHandler* handler) 
 
 void WebSocketClientTransport::Connect() {
   AbandonAttempt();
+  if (options_.endpoint.host.empty()) return;  // waiting for SetEndpoint
   const uint64_t id = ++attempt_;
   ++attempts_;
   spdlog::debug("{}: connecting (attempt {})", description_, attempts_);
@@ -215,13 +218,15 @@ void WebSocketClientTransport::Close() {
 
 bool WebSocketClientTransport::is_up() const { return up_ && !closed_; }
 
-absl::Status WebSocketClientTransport::SetEndpoint(Endpoint endpoint) {
+absl::Status WebSocketClientTransport::SetEndpoint(Endpoint endpoint, Retry retry) {
   if (absl::Status s = ValidateEndpoint(endpoint); !s.ok()) return s;
   if (endpoint == options_.endpoint) return absl::OkStatus();
+  const bool was_waiting = options_.endpoint.host.empty();
   options_.endpoint = std::move(endpoint);
   UpdateDescription();
   spdlog::info("{}: address changed", description_);
-  if (handler_ != nullptr && !closed_ && !up_) {
+  // Nothing pending when it had no address: only an attempt now starts one.
+  if (handler_ != nullptr && !closed_ && !up_ && (retry == Retry::kNow || was_waiting)) {
     reconnect_delay_ = options_.reconnect_initial;
     Connect();
   }

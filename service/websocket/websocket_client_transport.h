@@ -39,6 +39,8 @@ class io_context;
 namespace posd::websocket {
 
 struct WebSocketClientOptions {
+  // An empty host: no address yet; the transport waits, down, until
+  // SetEndpoint gives one (a terminal known only by its announcements).
   Endpoint endpoint;
   ClientTls tls;
   WebSocketOptions websocket;
@@ -87,11 +89,15 @@ class WebSocketClientTransport final : public channel::MessageTransport {
   bool is_up() const override;
   std::string_view description() const override { return description_; }
 
+  // When SetEndpoint's new address is tried while the transport is down.
+  enum class Retry : uint8_t {
+    kNow,          // abandon the current attempt or backoff and connect at once
+    kNextAttempt,  // keep the backoff; the next attempt goes there
+  };
   // Points the transport at a new address. While up, the connection is
-  // kept (call Reset to drop it); otherwise the current attempt or backoff
-  // is abandoned and the new address is tried at once. INVALID_ARGUMENT for
-  // a bad endpoint.
-  absl::Status SetEndpoint(Endpoint endpoint);
+  // kept (call Reset to drop it); otherwise see `retry`. INVALID_ARGUMENT
+  // for a bad endpoint.
+  absl::Status SetEndpoint(Endpoint endpoint, Retry retry = Retry::kNow);
   const Endpoint& endpoint() const { return options_.endpoint; }
   // Connection attempts so far (successful or not).
   uint64_t attempts() const { return attempts_; }

@@ -17,6 +17,11 @@ void WritePosdConfig(const PosdPaths& paths, const std::string& extra_yaml,
          << server_yaml
          << "storage:\n  database_path: " << paths.database.string() << "\n"
          << extra_yaml;
+  // Parallel tests must not fight over posd's default beacon port (nor hear
+  // each other's terminals): no beacon listener unless a test asks for one.
+  if (extra_yaml.find("discovery:") == std::string::npos) {
+    config << "discovery:\n  beacon_listen: \"\"\n  dns_sd: false\n";
+  }
 }
 
 bool UnixSocketAccepts(const std::filesystem::path& path) {

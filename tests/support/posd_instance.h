@@ -22,7 +22,9 @@ struct PosdPaths {
 
 // Writes a configuration with the instance's socket and database plus
 // `extra_yaml` (more top-level keys) and `server_yaml` (more keys under
-// `server:`, indented by two spaces) into paths.config.
+// `server:`, indented by two spaces) into paths.config. Unless extra_yaml
+// has its own `discovery:` section, discovery is off (no beacon listener on
+// the default port, no DNS-SD), so parallel tests never collide.
 void WritePosdConfig(const PosdPaths& paths, const std::string& extra_yaml = "",
                      const std::string& server_yaml = "");
 

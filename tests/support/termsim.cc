@@ -46,6 +46,51 @@ Subprocess StartTermsim(const std::string& binary, const TermsimOptions& options
   return sim;
 }
 
+absl::StatusOr<std::string> TermsimMove(const std::filesystem::path& socket,
+                                        std::string_view address) {
+  const std::string answer = TermsimControl(socket, "move " + std::string(address));
+  constexpr std::string_view kOk = "OK moved ";
+  if (answer.rfind(kOk, 0) != 0) return absl::InternalError(answer);
+  std::string moved = answer.substr(kOk.size());
+  while (!moved.empty() && (moved.back() == '\n' || moved.back() == '\r')) moved.pop_back();
+  return moved;
+}
+
+Subprocess StartWebSocketTermsim(const std::string& binary, const WebSocketTermsimOptions& options,
+                                 const std::filesystem::path& log_dir, std::string& address,
+                                 std::chrono::milliseconds timeout) {
+  std::vector<std::string> argv = {binary,      "--websocket",          options.listen,
+                                   "--device-id", options.device_id,    "--ledger",
+                                   options.ledger.string(), "--step-ms", std::to_string(options.step_ms)};
+  if (!options.control.empty()) {
+    argv.push_back("--control");
+    argv.push_back(options.control.string());
+  }
+  if (!options.beacon.empty()) {
+    argv.push_back("--beacon");
+    argv.push_back(options.beacon);
+    argv.push_back("--beacon-interval-ms");
+    argv.push_back(std::to_string(options.beacon_interval_ms));
+  }
+  argv.insert(argv.end(), options.extra.begin(), options.extra.end());
+  std::error_code ignored;
+  if (!options.control.empty()) std::filesystem::remove(options.control, ignored);
+  Subprocess sim = Subprocess::Start(argv, log_dir);
+  address.clear();
+  WaitUntil(
+      [&] {
+        if (!sim.Running()) return true;
+        const std::string out = sim.Stdout();
+        const size_t at = out.find("WEBSOCKET ");
+        const size_t end = at == std::string::npos ? at : out.find('\n', at);
+        if (end == std::string::npos) return false;
+        address = out.substr(at + 10, end - at - 10);
+        return options.control.empty() || std::filesystem::exists(options.control);
+      },
+      timeout);
+  return sim;
+}
+
 std::string TermsimControl(const std::filesystem::path& socket, std::string_view command) {
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return "ERR socket";

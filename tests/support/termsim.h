@@ -35,7 +35,35 @@ Subprocess StartTermsim(const std::string& binary, const TermsimOptions& options
 
 // Sends one command line to the simulator's control socket and returns its
 // one-line answer ("OK ..." or "ERR ..."); "ERR connect" when nobody listens.
+// Commands: status, fault ..., power-cut, garbage N, quit, and
+// `move ADDR:PORT` (WebSocket: the running terminal moves there, port 0
+// picks one; answer "OK moved ADDR:PORT"; see TermsimMove).
 std::string TermsimControl(const std::filesystem::path& socket, std::string_view command);
+
+// `move ADDR:PORT` through TermsimControl: the "ADDR:PORT" the simulator
+// listens at now, or INTERNAL with the simulator's answer.
+absl::StatusOr<std::string> TermsimMove(const std::filesystem::path& socket,
+                                        std::string_view address);
+
+// A simulator serving WebSocket (--websocket), for tests of Wi-Fi terminals.
+struct WebSocketTermsimOptions {
+  std::string listen = "127.0.0.1:0";  // --websocket; port 0 picks one
+  std::string device_id;               // --device-id: the terminal id it announces
+  std::filesystem::path ledger;        // --ledger
+  std::filesystem::path control;       // --control; empty: none
+  std::string beacon;                  // --beacon IP:PORT; empty: none
+  int beacon_interval_ms = 200;
+  int step_ms = 20;
+  std::vector<std::string> extra;  // more flags
+};
+
+// Starts `binary` with `options` (logs in `log_dir`, which must exist) and
+// waits up to `timeout` for its "WEBSOCKET ADDR:PORT" line (and its control
+// socket when asked for). `address` gets that ADDR:PORT ("" if it never
+// came: the caller checks Running()).
+Subprocess StartWebSocketTermsim(const std::string& binary, const WebSocketTermsimOptions& options,
+                                 const std::filesystem::path& log_dir, std::string& address,
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 // What the ledger holds about one transaction id, counted record by record
 // (posd-termsim's own view keeps only the first of each), so a second

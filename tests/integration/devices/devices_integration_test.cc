@@ -175,7 +175,8 @@ TEST_F(DevicesIntegrationTest, TraceStreamsEndPromptlyWhenPosdStops) {
     config << "server:\n  unix_socket: " << paths_.socket.string()
            << "\n  shutdown_grace_ms: 30000\nstorage:\n  database_path: "
            << paths_.database.string() << "\ndevices:\n  - id: counter-1\n    serial:\n"
-           << "      port: " << link_.string() << "\n";
+           << "      port: " << link_.string() << "\n"
+           << "discovery:\n  dns_sd: false\n  beacon_listen: \"\"\n";
   }
   posd_.emplace(testing::StartPosd(POSD_BINARY, paths_, dir_.File("posd2")));
   ASSERT_TRUE(posd_->Running()) << posd_->Stderr();

@@ -443,6 +443,34 @@ TEST_F(ChannelTest, HandshakeTimeoutBacksOff) {
   EXPECT_EQ(recorder_.ready, 1);  // only the handshake before
 }
 
+TEST_F(ChannelTest, AnotherTerminalIsRefusedBeforeAnythingInFlightReachesIt) {
+  ASSERT_TRUE(RunUntil([&] { return channel_->ready(); }));
+  POSD_ASSERT_OK(channel_->StartSale(Sale("pay_1", 100)));
+  pair_.Disconnect();
+  loop_.RunFor(1s);
+  // The link comes back to a channel bound to another terminal id: it must
+  // neither resend the sale nor query it there.
+  channel_.reset();
+  options_.expected_terminal_id = "T-2";
+  StartChannel();
+  POSD_ASSERT_OK(channel_->StartSale(Sale("pay_2", 100)));
+  size_t requests_seen = 0;
+  pair_.drop = [&](LoopbackPair::Side from, std::span<const uint8_t> bytes) {
+    auto envelope = DecodeEnvelope(bytes);
+    if (from == LoopbackPair::kController && envelope.ok() &&
+        (envelope->has_sale() || envelope->has_status_query())) {
+      ++requests_seen;
+    }
+    return false;
+  };
+  pair_.Connect();
+  loop_.RunFor(10s);
+  EXPECT_FALSE(channel_->ready());
+  EXPECT_EQ(recorder_.ready, 1);  // only the first channel's handshake
+  EXPECT_EQ(requests_seen, 0u);
+  EXPECT_GE(pair_.resets(), 1u);
+}
+
 TEST(TerminalChannelOptions, Validates) {
   TerminalChannelOptions options;
   POSD_EXPECT_OK(ValidateTerminalChannelOptions(options));

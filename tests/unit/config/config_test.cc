@@ -379,7 +379,6 @@ TEST(ConfigTest, WebSocketDevicesTakeDefaultsAndAreChecked) {
   EXPECT_EQ(config->websocket().dead_peer_timeout_ms(), 3000u);
 
   const std::pair<std::string, std::string> bad[] = {
-      {"devices:\n  - id: a\n    websocket: {}\n", "devices[0].websocket.address: is required"},
       {"devices:\n  - id: a\n    websocket: {address: host}\n", "is not HOST:PORT"},
       {"devices:\n  - id: a\n    websocket: {address: 'h:0'}\n", "is not HOST:PORT"},
       {"devices:\n  - id: a\n    websocket: {address: '::1:80'}\n", "is not HOST:PORT"},
@@ -393,6 +392,51 @@ TEST(ConfigTest, WebSocketDevicesTakeDefaultsAndAreChecked) {
        "already used by device a"},
       {"websocket: {dead_peer_timeout_ms: 100}\n", "websocket.dead_peer_timeout_ms"},
       {"websocket: {ping_interval_ms: 3000}\n", "websocket.ping_interval_ms"},
+  };
+  for (const auto& [yaml, why] : bad) {
+    EXPECT_THAT(ParseConfig(yaml, "c.yaml"),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(why)))
+        << yaml;
+  }
+}
+
+TEST(ConfigTest, AWebSocketDeviceWithoutAnAddressFollowsDiscovery) {
+  auto config = ParseConfig(
+      "devices:\n  - id: a\n    websocket: {}\n  - id: b\n    websocket: {terminal_id: t-b}\n",
+      "c.yaml");
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->devices(0).websocket().address(), "");
+  EXPECT_EQ(config->devices(0).websocket().terminal_id(), "a");
+  EXPECT_EQ(config->devices(1).websocket().terminal_id(), "t-b");
+}
+
+TEST(ConfigTest, DiscoveryTakesDefaultsAndIsChecked) {
+  auto defaults = ParseConfig("", "c.yaml");
+  ASSERT_THAT(defaults, IsOk());
+  EXPECT_TRUE(defaults->discovery().dns_sd());
+  EXPECT_EQ(defaults->discovery().beacon_listen(), "0.0.0.0:47800");
+  EXPECT_EQ(defaults->discovery().beacon_expiry_intervals(), 3u);
+  EXPECT_FALSE(defaults->discovery().auto_add());
+
+  auto set = ParseConfig(
+      "discovery:\n  dns_sd: false\n  beacon_listen: '[::1]:9999'\n"
+      "  beacon_expiry_intervals: 5\n  auto_add: true\n",
+      "c.yaml");
+  ASSERT_THAT(set, IsOk());
+  EXPECT_FALSE(set->discovery().dns_sd());
+  EXPECT_EQ(set->discovery().beacon_listen(), "[::1]:9999");
+  EXPECT_EQ(set->discovery().beacon_expiry_intervals(), 5u);
+  EXPECT_TRUE(set->discovery().auto_add());
+  auto off = ParseConfig("discovery:\n  beacon_listen: ''\n", "c.yaml");
+  ASSERT_THAT(off, IsOk());
+  EXPECT_EQ(off->discovery().beacon_listen(), "");
+
+  const std::pair<std::string, std::string> bad[] = {
+      {"discovery:\n  beacon_listen: host:47800\n", "c.yaml:2: discovery.beacon_listen"},
+      {"discovery:\n  beacon_listen: 0.0.0.0\n", "discovery.beacon_listen"},
+      {"discovery:\n  beacon_listen: 0.0.0.0:0\n", "discovery.beacon_listen"},
+      {"discovery:\n  beacon_expiry_intervals: 0\n", "discovery.beacon_expiry_intervals"},
+      {"discovery:\n  beacon_expiry_intervals: 101\n", "discovery.beacon_expiry_intervals"},
   };
   for (const auto& [yaml, why] : bad) {
     EXPECT_THAT(ParseConfig(yaml, "c.yaml"),

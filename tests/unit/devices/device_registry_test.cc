@@ -1,5 +1,7 @@
 #include "service/devices/device_registry.h"
 
+#include <algorithm>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/store/store.h"
@@ -105,7 +107,16 @@ TEST_F(DeviceRegistryTest, WebSocketDevicesComeBackWithTheirAddressNextToSerialO
   EXPECT_EQ((*loaded)[1].created_at_ms, 2000);
 
   EXPECT_THAT(InsertDevice(db(), WiFi("bar-4", "", 80), 5000),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("websocket.host")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("websocket.port")));
+  // Without an address the device follows discovery; several may.
+  ASSERT_THAT(InsertDevice(db(), WiFi("bar-4", "", 0), 5000), IsOk());
+  ASSERT_THAT(InsertDevice(db(), WiFi("bar-5", "", 0), 5000), IsOk());
+  loaded = LoadDevices(db());
+  ASSERT_THAT(loaded.status(), IsOk());
+  EXPECT_EQ(std::count_if(loaded->begin(), loaded->end(),
+                          [](const DeviceRecord& r) { return r.websocket.endpoint.host.empty() &&
+                                                             r.link == LinkKind::kWebSocket; }),
+            2);
 }
 
 TEST(WebSocketProtoTest, DefaultsAndRoundTrip) {
@@ -120,8 +131,13 @@ TEST(WebSocketProtoTest, DefaultsAndRoundTrip) {
   EXPECT_EQ(WebSocketLinkFromProto(proto, "bar-1")->endpoint.port, 443);
   EXPECT_EQ(WebSocketLinkToProto(*link).host(), "10.0.0.5");
   proto.clear_host();
+  auto follows = WebSocketLinkFromProto(proto, "bar-1");
+  ASSERT_THAT(follows.status(), IsOk());
+  EXPECT_EQ(follows->endpoint.host, "");
+  EXPECT_EQ(follows->endpoint.port, 0);
+  proto.set_port(8080);
   EXPECT_THAT(WebSocketLinkFromProto(proto, "bar-1").status(),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not supported yet")));
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("needs a host")));
 }
 
 TEST_F(DeviceRegistryTest, TakenIdsAndPortsAreRefused) {
