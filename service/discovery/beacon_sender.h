@@ -27,7 +27,7 @@ struct BeaconSenderOptions {
   std::chrono::milliseconds interval{kDefaultBeaconIntervalMs};
   // The IP address beacons are sent from (listeners take it as the
   // terminal's address); empty: the kernel's choice for the route.
-  std::string source;
+  std::string source{};
   // What to announce; sequence and interval_ms are filled in by the sender.
   Beacon beacon;
 };

@@ -363,6 +363,20 @@ TEST_F(FollowTerminalTest, AutoAddRegistersANewTerminal) {
   EXPECT_EQ(paid.exit_code, 0) << paid.out << paid.err;
 }
 
+// A device added through the API without an address waits for its
+// terminal's announcement and connects there.
+TEST_F(FollowTerminalTest, ADeviceAddedWithoutAnAddressWaitsForItsTerminal) {
+  StartPosd("");
+  const CommandResult added =
+      Posctl({"devices", "add", "--id", "wifi-7", "--follow-discovery"});
+  ASSERT_EQ(added.exit_code, 0) << added.out << added.err;
+  ASSERT_TRUE(WaitForShown("wifi-7", {"NOT_DISCOVERED"})) << Show("wifi-7");
+  EXPECT_THAT(Posctl({"devices", "list"}).out, HasSubstr("(discovery)"));
+  const std::string address = StartSim("bar", "wifi-7", "127.0.0.2:0");
+  ASSERT_TRUE(WaitForShown("wifi-7", {kReady, LastAddress(address)})) << Show("wifi-7");
+  EXPECT_THAT(Posctl({"devices", "list"}).out, HasSubstr(address + " (discovery)"));
+}
+
 // Without a beacon listener discovery shows nothing but still answers; a
 // beacon port that cannot be bound does not stop posd and is reported.
 TEST_F(FollowTerminalTest, ABeaconPortInUseIsReportedAndPosdRunsOn) {
