@@ -71,7 +71,8 @@ class WifiSite {
   // Starts posd-termsim `id` serving WebSocket on `ip` (port 0: any) inside
   // the terminals' namespace, with its ledger, control socket and `extra`
   // flags (e.g. --dns-sd, --beacon IP:PORT). The address must be on the
-  // veth already. Keeps the ledger of an earlier run of the same id.
+  // veth already. Keeps the ledger of an earlier run of the same id. Card
+  // steps take 20 ms unless `extra` has its own --step-ms.
   absl::StatusOr<SiteTerminal*> StartTerminal(const std::string& id, const std::string& ip,
                                               const std::vector<std::string>& extra,
                                               int port = 0);

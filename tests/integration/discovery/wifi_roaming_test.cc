@@ -287,7 +287,7 @@ TEST_F(WifiRoamingTest, WithAvahiStoppedTheBeaconAloneFollowsAMove) {
   ASSERT_TRUE(site_->WaitForReady("bar-1", At(*terminal), 30s)) << Show("bar-1");
   const CommandResult seen = site_->Posctl({"-o", "json", "devices", "discover"});
   EXPECT_THAT(seen.out, HasSubstr("BEACON"));
-  const std::string payment = Pay("bar-1", "5.55");
+  const std::string payment = Pay("bar-1", "5.50");
   ASSERT_FALSE(payment.empty());
   ExpectChargedOnce(*terminal, payment);
 }
