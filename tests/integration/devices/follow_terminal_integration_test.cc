@@ -23,6 +23,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/posd_instance.h"
+#include "tests/support/posctl_output.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/termsim.h"
@@ -37,15 +38,6 @@ using testing::CommandResult;
 using testing::RunCommand;
 using testing::Subprocess;
 using testing::WaitUntil;
-
-// "pay_01J..." from posctl's output.
-std::string PaymentId(const std::string& out) {
-  const size_t at = out.find("pay_");
-  if (at == std::string::npos) return "";
-  size_t end = at + 4;
-  while (end < out.size() && std::isalnum(static_cast<unsigned char>(out[end]))) ++end;
-  return out.substr(at, end - at);
-}
 
 // A UDP port free on 127.0.0.1 right now (for posd's beacon listener).
 uint16_t FreeUdpPort() {
@@ -230,7 +222,7 @@ TEST_F(FollowTerminalTest, FollowsAMoveMidTransactionAndChargesOnce) {
 
   ASSERT_EQ(pay.WaitForExit(60s), 0) << pay.Stdout() << pay.Stderr();
   EXPECT_THAT(pay.Stdout(), HasSubstr("APPROVED"));
-  const std::string payment = PaymentId(pay.Stdout());
+  const std::string payment = testing::PaymentIdIn(pay.Stdout());
   ASSERT_FALSE(payment.empty()) << pay.Stdout();
   auto tallies = testing::ReadLedgerTallies(dir_.File("bar.ledger"));
   ASSERT_TRUE(tallies.ok()) << tallies.status();
@@ -301,7 +293,7 @@ TEST_F(FollowTerminalTest, AnotherTerminalAtAnAnnouncedAddressIsRefused) {
   ASSERT_TRUE(WaitForShown("wifi-1", {kReady, LastAddress(right)})) << Show("wifi-1");
   const CommandResult paid = Posctl({"pay", "--amount", "3.00", "--device", "wifi-1"}, 60s);
   ASSERT_EQ(paid.exit_code, 0) << paid.out << paid.err;
-  const std::string payment = PaymentId(paid.out);
+  const std::string payment = testing::PaymentIdIn(paid.out);
   auto right_ledger = testing::ReadLedgerTallies(dir_.File("right.ledger"));
   ASSERT_TRUE(right_ledger.ok()) << right_ledger.status();
   EXPECT_EQ(right_ledger->at(payment).approved, 1);

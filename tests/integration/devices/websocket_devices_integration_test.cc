@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/posd_instance.h"
+#include "tests/support/posctl_output.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
@@ -25,15 +26,6 @@ using testing::CommandResult;
 using testing::RunCommand;
 using testing::Subprocess;
 using testing::WaitUntil;
-
-// "pay_01J..." from posctl's output.
-std::string PaymentId(const std::string& out) {
-  const size_t at = out.find("pay_");
-  if (at == std::string::npos) return "";
-  size_t end = at + 4;
-  while (end < out.size() && std::isalnum(static_cast<unsigned char>(out[end]))) ++end;
-  return out.substr(at, end - at);
-}
 
 class WebSocketDevicesTest : public ::testing::Test {
  protected:
@@ -142,7 +134,7 @@ TEST_F(WebSocketDevicesTest, TheTerminalIsReadyAndASaleIsChargedOnce) {
   EXPECT_EQ(watcher.WaitForExit(30s), 0) << watcher.Stdout() << watcher.Stderr();
   EXPECT_THAT(watcher.Stdout(), HasSubstr("DEVICE_CHANGED  wifi-1  BUSY"));
   EXPECT_THAT(watcher.Stdout(), HasSubstr("DEVICE_CHANGED  wifi-1  READY"));
-  const std::string payment = PaymentId(paid.out);
+  const std::string payment = testing::PaymentIdIn(paid.out);
   ASSERT_FALSE(payment.empty()) << paid.out;
   const auto lines = LedgerLines(payment);
   ASSERT_EQ(lines.size(), 1u);
@@ -180,7 +172,7 @@ TEST_F(WebSocketDevicesTest, ASimulatorCrashMidSaleIsResolvedAfterItRestartsOnTh
                                      dir_.File("pay"));
   ASSERT_TRUE(sim_->WaitForExit(45s).has_value()) << "the simulator should have crashed";
   std::string payment;
-  ASSERT_TRUE(WaitUntil([&] { return !(payment = PaymentId(pay.Stdout())).empty(); }, 10s));
+  ASSERT_TRUE(WaitUntil([&] { return !(payment = testing::PaymentIdIn(pay.Stdout())).empty(); }, 10s));
   // Charged, and the answer lost with the crash: the ledger has it, posd
   // does not know yet.
   ASSERT_EQ(LedgerLines(payment).size(), 1u);

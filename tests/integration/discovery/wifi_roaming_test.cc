@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/netns.h"
+#include "tests/support/posctl_output.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/termsim.h"
 #include "tests/support/wifi_site.h"
@@ -23,15 +24,6 @@ using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
 constexpr int kBeaconPort = 47474;
-
-// "pay_01J..." from posctl's output.
-std::string PaymentId(const std::string& out) {
-  const size_t at = out.find("pay_");
-  if (at == std::string::npos) return "";
-  size_t end = at + 4;
-  while (end < out.size() && std::isalnum(static_cast<unsigned char>(out[end]))) ++end;
-  return out.substr(at, end - at);
-}
 
 std::string BoundDevice(const std::string& device_id, const std::string& terminal_id) {
   return "  - id: " + device_id + "\n    websocket: {terminal_id: " + terminal_id + "}\n";
@@ -107,7 +99,7 @@ class WifiRoamingTest : public ::testing::Test {
         site_->Posctl({"pay", "--amount", amount, "--device", device_id}, 60s);
     EXPECT_EQ(paid.exit_code, 0) << paid.out << paid.err;
     EXPECT_THAT(paid.out, HasSubstr("APPROVED"));
-    return PaymentId(paid.out);
+    return testing::PaymentIdIn(paid.out);
   }
 
   TempDir dir_;
@@ -170,7 +162,7 @@ TEST_F(WifiRoamingTest, APaymentInFlightWhenTheTerminalMovesIsChargedOnce) {
 
   ASSERT_EQ(pay.WaitForExit(90s), 0) << pay.Stdout() << pay.Stderr();
   EXPECT_THAT(pay.Stdout(), HasSubstr("APPROVED"));
-  const std::string payment = PaymentId(pay.Stdout());
+  const std::string payment = testing::PaymentIdIn(pay.Stdout());
   ASSERT_FALSE(payment.empty()) << pay.Stdout();
   ExpectChargedOnce(*terminal, payment);
   EXPECT_TRUE(site_->WaitForReady("bar-1", At(*terminal), 30s)) << Show("bar-1");
