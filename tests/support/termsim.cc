@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <sstream>
+
+#include "gtest/gtest.h"
 
 #include "service/channel/result_ledger.h"
 
@@ -129,6 +132,19 @@ absl::StatusOr<std::map<std::string, LedgerTally>> ReadLedgerTallies(
     }
   }
   return tallies;
+}
+
+std::vector<std::string> LedgerJsonLines(const std::string& termsim_binary,
+                                         const std::filesystem::path& ledger,
+                                         const std::string& transaction_id) {
+  const CommandResult printed = RunCommand({termsim_binary, "ledger", ledger.string()});
+  EXPECT_EQ(printed.exit_code, 0) << printed.err;
+  std::vector<std::string> lines;
+  std::istringstream in(printed.out);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"" + transaction_id + "\"") != std::string::npos) lines.push_back(line);
+  }
+  return lines;
 }
 
 }  // namespace posd::testing

@@ -75,6 +75,13 @@ struct LedgerTally {
   std::string outcome;  // the first Finished record's outcome, e.g. "OUTCOME_APPROVED"
 };
 
+// The lines of `termsim_binary ledger LEDGER` (one JSON object per
+// transaction, as an operator would read them) that name `transaction_id`.
+// The command failing is a test failure.
+std::vector<std::string> LedgerJsonLines(const std::string& termsim_binary,
+                                         const std::filesystem::path& ledger,
+                                         const std::string& transaction_id);
+
 // Every transaction id in the ledger at `path`, with its tally.
 absl::StatusOr<std::map<std::string, LedgerTally>> ReadLedgerTallies(
     const std::filesystem::path& path);

@@ -13,6 +13,7 @@
 #include "tests/support/posd_instance.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/termsim.h"
 
 namespace posd {
 namespace {
@@ -77,16 +78,8 @@ class DevicesIntegrationTest : public ::testing::Test {
         45s);
   }
 
-  // Ledger lines (one JSON object per transaction) that name `transaction_id`.
   std::vector<std::string> LedgerLines(const std::string& transaction_id) {
-    const CommandResult printed = RunCommand({POSD_TERMSIM_BINARY, "ledger", ledger_.string()});
-    EXPECT_EQ(printed.exit_code, 0) << printed.err;
-    std::vector<std::string> lines;
-    std::istringstream in(printed.out);
-    for (std::string line; std::getline(in, line);) {
-      if (line.find("\"" + transaction_id + "\"") != std::string::npos) lines.push_back(line);
-    }
-    return lines;
+    return testing::LedgerJsonLines(POSD_TERMSIM_BINARY, ledger_, transaction_id);
   }
 
   posd::testing::TempDir dir_;

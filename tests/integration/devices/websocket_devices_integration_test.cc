@@ -16,6 +16,7 @@
 #include "tests/support/posctl_output.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/termsim.h"
 
 namespace posd {
 namespace {
@@ -95,14 +96,7 @@ class WebSocketDevicesTest : public ::testing::Test {
   }
 
   std::vector<std::string> LedgerLines(const std::string& transaction_id) {
-    const CommandResult printed = RunCommand({POSD_TERMSIM_BINARY, "ledger", ledger_.string()});
-    EXPECT_EQ(printed.exit_code, 0) << printed.err;
-    std::vector<std::string> lines;
-    std::istringstream in(printed.out);
-    for (std::string line; std::getline(in, line);) {
-      if (line.find("\"" + transaction_id + "\"") != std::string::npos) lines.push_back(line);
-    }
-    return lines;
+    return testing::LedgerJsonLines(POSD_TERMSIM_BINARY, ledger_, transaction_id);
   }
 
   posd::testing::TempDir dir_;
