@@ -255,6 +255,7 @@ int main(int argc, char** argv) {
       return 69;
     }
     pty = *std::move(created);
+    options.on_crash = [line = pty.get()] { line->RemoveLink(); };
     line_name = pty->slave_path();
     options.make_line = termsim::SerialLine(
         io, [&io, line = pty.get()] { return line->OpenMaster(io); }, "pty " + line_name,

@@ -59,12 +59,14 @@ absl::StatusOr<std::unique_ptr<PtyLine>> PtyLine::Create(std::string link) {
 PtyLine::PtyLine(int master, int slave, std::string slave_path, std::string link)
     : master_(master), slave_(slave), slave_path_(std::move(slave_path)), link_(std::move(link)) {}
 
+void PtyLine::RemoveLink() {
+  if (link_.empty()) return;
+  std::error_code ec;
+  if (std::filesystem::read_symlink(link_, ec) == slave_path_) std::filesystem::remove(link_, ec);
+}
+
 PtyLine::~PtyLine() {
-  if (!link_.empty()) {
-    std::error_code ec;
-    // Only our own link: a newer simulator may have taken the name.
-    if (std::filesystem::read_symlink(link_, ec) == slave_path_) std::filesystem::remove(link_, ec);
-  }
+  RemoveLink();
   ::close(master_);
   ::close(slave_);
 }

@@ -30,6 +30,9 @@ class PtyLine {
 
   const std::string& slave_path() const { return slave_path_; }
   const std::string& link() const { return link_; }
+  // Removes the symlink if it still names this pty (a newer simulator may
+  // have taken the name). Also done by the destructor.
+  void RemoveLink();
 
   // A ByteStream over a duplicate of the master (each call a new one, so
   // the simulator can drop and reopen its line across power cycles).

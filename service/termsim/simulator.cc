@@ -164,6 +164,7 @@ channel::AfterRecord Simulator::AfterRecorded(const v1::Result& result) {
                      result.transaction_id(), options_.crash_exit_code);
     spdlog::default_logger()->flush();
     std::fflush(stdout);
+    if (options_.on_crash) options_.on_crash();
     std::_Exit(options_.crash_exit_code);
   }
   if (faults_.Fire(Fault::kPowerLoss)) {

@@ -58,6 +58,11 @@ struct SimulatorOptions {
   channel::Duration power_off = std::chrono::seconds(1);
   // Exit status after crash-after-charge.
   int crash_exit_code = 3;
+  // Optional: runs just before crash-after-charge exits (no destructor runs
+  // after it). main removes the pty's link there: the terminal's port goes
+  // with it, and a stale link could lead posd to a pty number that another
+  // process reuses.
+  std::function<void()> on_crash;
 };
 
 class Simulator final : private channel::TerminalEndpointHooks {
