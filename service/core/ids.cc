@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <tuple>
 
+#include "service/common/status_macros.h"
 #include "service/common/strings.h"
 
 namespace posd::core {
@@ -123,6 +125,24 @@ std::string IdGenerator::NextText(IdKind kind) {
     random_low_ = random_.NextUint64();
   }
   return posd::StrCat(IdPrefix(kind), EncodeUlid(last_millis_, random_high_, random_low_));
+}
+
+absl::Status IdGenerator::ContinueAfter(std::string_view id) {
+  POSD_ASSIGN_OR_RETURN(const IdKind kind, IdKindOf(id));
+  POSD_RETURN_IF_ERROR(ValidateId(kind, id));
+  const std::string_view ulid = id.substr(IdPrefix(kind).size());
+  unsigned __int128 value = 0;
+  for (char c : ulid) value = value << 5 | static_cast<unsigned>(CrockfordValue(c));
+  const auto millis = static_cast<int64_t>(value >> 80);
+  const auto high = static_cast<uint16_t>(value >> 64);
+  const auto low = static_cast<uint64_t>(value);
+  absl::MutexLock lock(&mu_);
+  if (std::tie(millis, high, low) > std::tie(last_millis_, random_high_, random_low_)) {
+    last_millis_ = millis;
+    random_high_ = high;
+    random_low_ = low;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace posd::core

@@ -111,6 +111,12 @@ class IdGenerator {
   // The same as Next<kind>() as text.
   std::string NextText(IdKind kind);
 
+  // Makes every later id sort after `id` (a well-formed id of any kind),
+  // whatever the wall clock says: the engine calls it at start with the
+  // largest stored ids, so a clock stepped back across a restart cannot make
+  // new ids sort before old ones. INVALID_ARGUMENT for a malformed id.
+  absl::Status ContinueAfter(std::string_view id);
+
  private:
   const Clock& clock_;
   absl::Mutex mu_;

@@ -201,6 +201,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Start(const EngineOptions& optio
   std::unique_ptr<Engine> engine(new Engine(options));
   POSD_ASSIGN_OR_RETURN(const uint64_t head, engine->queries_->HeadSequence());
   engine->broadcaster_.SetHead(head);
+  // New ids sort after every stored one even if the clock stepped back.
+  POSD_ASSIGN_OR_RETURN(const std::vector<std::string> largest,
+                        engine->queries_->LargestGeneratedIds());
+  for (const std::string& id : largest) POSD_RETURN_IF_ERROR(engine->ids_->ContinueAfter(id));
   engine->writer_ = std::thread([raw = engine.get()] { raw->WriterLoop(); });
   // Attach before recovery, so that answers to its status queries arrive.
   engine->devices_.SetEvents(engine.get());

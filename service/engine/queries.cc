@@ -578,4 +578,16 @@ absl::StatusOr<uint64_t> Queries::HeadSequence() {
   return Head(lease.db());
 }
 
+absl::StatusOr<std::vector<std::string>> Queries::LargestGeneratedIds() {
+  POSD_LEASE(lease);
+  std::vector<std::string> ids;
+  for (const char* sql : {"SELECT COALESCE(max(id), '') FROM orders",
+                          "SELECT COALESCE(max(id), '') FROM payments",
+                          "SELECT COALESCE(max(id), '') FROM refunds"}) {
+    POSD_ASSIGN_OR_RETURN(std::string id, lease.db().QueryText(sql));
+    if (!id.empty()) ids.push_back(std::move(id));
+  }
+  return ids;
+}
+
 }  // namespace posd::engine

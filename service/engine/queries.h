@@ -61,6 +61,9 @@ class Queries {
   absl::StatusOr<std::vector<posd::v1::Event>> ReadEvents(uint64_t after, size_t max);
   // The newest stored sequence (0 for an empty log).
   absl::StatusOr<uint64_t> HeadSequence();
+  // The largest stored id of each kind the engine generates (orders,
+  // payments, refunds); absent kinds are left out.
+  absl::StatusOr<std::vector<std::string>> LargestGeneratedIds();
 
  private:
   class Lease;

@@ -107,6 +107,33 @@ TEST(IdGeneratorTest, StaysMonotonicWhenTheWallClockStepsBack) {
   }
 }
 
+// A restart with the clock an hour behind the last stored id: continuing
+// after the stored ids keeps new ids sorting after them.
+TEST(IdGeneratorTest, ContinuesAfterStoredIdsWhenTheClockIsBehind) {
+  SplitMix64 random(9);
+  FakeClock before_restart;
+  before_restart.Advance(std::chrono::hours(1));
+  IdGenerator first(before_restart, random);
+  const std::string stored = first.NextText(IdKind::kPayment);
+
+  FakeClock after_restart;  // an hour earlier than `stored`
+  SplitMix64 other_random(10);
+  IdGenerator second(after_restart, other_random);
+  EXPECT_LT(second.NextText(IdKind::kPayment), stored) << "the premise: the clock is behind";
+  ASSERT_THAT(second.ContinueAfter(stored), IsOk());
+  std::string previous = stored;
+  for (int i = 0; i < 10; ++i) {
+    const std::string next = second.NextText(IdKind::kPayment);
+    ASSERT_LT(previous, next);
+    previous = next;
+  }
+  // An older id changes nothing; a malformed one is refused.
+  ASSERT_THAT(second.ContinueAfter(stored), IsOk());
+  EXPECT_LT(previous, second.NextText(IdKind::kOrder).substr(4).insert(0, "pay_"));
+  EXPECT_THAT(second.ContinueAfter("pay_short"), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(second.ContinueAfter("nothing"), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST(IdGeneratorTest, LaterMillisecondSortsAfterAnyRandomPart) {
   FakeClock clock;
   ConstantRandom high(~uint64_t{0});
