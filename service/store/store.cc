@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <system_error>
@@ -14,6 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "service/common/status_macros.h"
 #include "service/common/strings.h"
+#include "service/store/statement.h"
 #include "service/store/transaction.h"
 
 namespace posd::store {
@@ -161,6 +163,29 @@ absl::StatusOr<std::string> EnsureInstance(Database& db, const Clock& clock) {
   return id;
 }
 
+// Writes a consistent copy of `db` (schema version `version`) next to it,
+// "<path>.schema-v<version>.bak", replacing an older copy of that name; returns
+// its path. Nothing of the database itself changes.
+absl::StatusOr<std::string> BackUpBeforeMigration(Database& db, const std::string& path,
+                                                  int64_t version) {
+  const std::string backup = absl::StrCat(path, ".schema-v", version, ".bak");
+  // VACUUM INTO refuses to overwrite; a copy of the same version left by an
+  // upgrade that failed later is replaced by this fresh one.
+  if (std::remove(backup.c_str()) != 0 && errno != ENOENT) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot replace the old backup ", backup, ": ", std::strerror(errno)));
+  }
+  POSD_ASSIGN_OR_RETURN(Statement vacuum, db.Prepare("VACUUM INTO ?"));
+  POSD_RETURN_IF_ERROR(vacuum.BindText(1, backup));
+  if (absl::Status done = vacuum.Step().status(); !done.ok()) {
+    std::remove(backup.c_str());
+    return absl::Status(done.code(), absl::StrCat("cannot back up database ", path,
+                                                  " before upgrading its schema: ",
+                                                  done.message()));
+  }
+  return backup;
+}
+
 }  // namespace
 
 int Store::LatestSchemaVersion() { return static_cast<int>(AllMigrations().size()); }
@@ -193,6 +218,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
 
   // Everything up to journal_mode only reads: a file we refuse stays
   // byte-for-byte as it was.
+  int64_t stored_version = 0;
   if (!fresh) {
     absl::StatusOr<int64_t> application_id = db->QueryInt64("PRAGMA application_id");
     if (!application_id.ok()) return Refusal(application_id.status(), path);
@@ -204,6 +230,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
     }
     absl::StatusOr<int64_t> version = db->QueryInt64("PRAGMA user_version");
     if (!version.ok()) return Refusal(version.status(), path);
+    stored_version = *version;
     const int64_t known = static_cast<int64_t>(options.migrations.size());
     if (*version > known) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -229,14 +256,24 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   // (NORMAL in WAL mode may lose the last commits).
   POSD_RETURN_IF_ERROR(db->Execute("PRAGMA synchronous = FULL"));
 
+  // A schema upgrade is the one change an older posd cannot read back: keep
+  // a consistent copy of the database as it was, so that rolling back the
+  // binary is restoring that copy (docs/operations.md).
+  std::string backup_path;
+  if (!fresh && stored_version < static_cast<int64_t>(options.migrations.size())) {
+    POSD_ASSIGN_OR_RETURN(backup_path, BackUpBeforeMigration(*db, path, stored_version));
+  }
   POSD_RETURN_IF_ERROR(Migrate(*db, options.migrations));
   POSD_ASSIGN_OR_RETURN(const int64_t version, db->QueryInt64("PRAGMA user_version"));
   POSD_ASSIGN_OR_RETURN(
       std::string instance_id,
       EnsureInstance(*db, options.clock != nullptr ? *options.clock : RealClock::Get()));
 
-  return std::unique_ptr<Store>(new Store(std::move(lock), std::move(db), options.busy_timeout,
-                                          static_cast<int>(version), std::move(instance_id)));
+  auto store = std::unique_ptr<Store>(new Store(std::move(lock), std::move(db),
+                                                options.busy_timeout, static_cast<int>(version),
+                                                std::move(instance_id)));
+  store->migration_backup_path_ = std::move(backup_path);
+  return store;
 }
 
 Store::~Store() = default;

@@ -57,7 +57,8 @@ class Store {
   //   DATA_LOSS            not an SQLite file, or quick_check found damage.
   //   NOT_FOUND            missing and create_if_missing is false.
   //   RESOURCE_EXHAUSTED   the disk is full.
-  // A failed migration returns its error and leaves the old version.
+  // A failed migration returns its error and leaves the old version. Before
+  // an upgrade, Open keeps a copy of the old database (migration_backup_path).
   static absl::StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
 
   // The schema version this binary writes (the length of AllMigrations()).
@@ -80,6 +81,9 @@ class Store {
   // restarts and upgrades, and distinguishes this shop's data from a copy.
   const std::string& instance_id() const { return instance_id_; }
   const std::string& path() const { return writer_->path(); }
+  // Where Open copied the database before upgrading its schema
+  // ("<path>.schema-v<old version>.bak"); empty when no upgrade ran.
+  const std::string& migration_backup_path() const { return migration_backup_path_; }
 
  private:
   Store(std::unique_ptr<OwnershipLock> lock, std::unique_ptr<Database> writer,
@@ -96,6 +100,7 @@ class Store {
   std::chrono::milliseconds busy_timeout_;
   int schema_version_;
   std::string instance_id_;
+  std::string migration_backup_path_;
 };
 
 }  // namespace posd::store

@@ -153,6 +153,37 @@ TEST_F(StoreTest, UpgradesAVersionOneDatabaseAndKeepsItsData) {
               StatusIs(Code::kAlreadyExists));
 }
 
+TEST_F(StoreTest, KeepsACopyOfTheOldDatabaseBeforeUpgradingItsSchema) {
+  {
+    StoreOptions v1 = Options();
+    v1.migrations = AllMigrations().first(1);
+    auto store = OpenOrDie(v1);
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->migration_backup_path(), "") << "a fresh database needs no backup";
+    POSD_ASSERT_OK(AppendEvent(store->writer(), "order-1", "before the upgrade"));
+  }
+  auto store = OpenOrDie(Options());
+  ASSERT_NE(store, nullptr);
+  const std::string backup = store->migration_backup_path();
+  EXPECT_EQ(backup, Options().path + ".schema-v1.bak");
+  store.reset();
+  // The copy is the old database: version 1, its data, openable by a v1 posd.
+  StoreOptions old_binary = Options();
+  old_binary.path = backup;
+  old_binary.create_if_missing = false;
+  old_binary.migrations = AllMigrations().first(1);
+  auto restored = OpenOrDie(old_binary);
+  ASSERT_NE(restored, nullptr);
+  EXPECT_EQ(restored->schema_version(), 1);
+  EXPECT_THAT(restored->writer().QueryText("SELECT payload FROM event_log"),
+              testing::IsOkAndHolds(std::string("before the upgrade")));
+  restored.reset();
+  // Opening an up-to-date database makes no copy.
+  auto again = OpenOrDie(Options());
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->migration_backup_path(), "");
+}
+
 TEST_F(StoreTest, FailedMigrationLeavesTheOldVersionForTheNextOpen) {
   { ASSERT_NE(OpenOrDie(Options()), nullptr); }
   std::vector<Migration> broken(AllMigrations().begin(), AllMigrations().end());
