@@ -19,7 +19,7 @@ BUILD_PACKAGES="
   libsqlite3-dev sqlite3 libyaml-cpp-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libboost-dev libssl-dev libcli11-dev libspdlog-dev libfmt-dev libsystemd-dev
-  socat iproute2 procps openssl ccache
+  socat iproute2 procps openssl ccache systemd
 "
 
 case "${1:-}" in
