@@ -17,4 +17,14 @@ function(posd_add_test)
   add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME})
   set_tests_properties(${ARG_NAME} PROPERTIES LABELS "${ARG_LABELS}"
     TIMEOUT ${ARG_TIMEOUT})
+  if("integration" IN_LIST ARG_LABELS OR "faults" IN_LIST ARG_LABELS)
+    posd_add_race_test_target(${ARG_NAME})
+  endif()
+endfunction()
+
+# posd_add_race_test_target(target): `target` is run by a test labelled
+# integration or faults, so the optimised build's posd_race_tests target
+# (CI's second stage, `ctest --preset release-races`) must build it.
+function(posd_add_race_test_target target)
+  set_property(GLOBAL APPEND PROPERTY POSD_RACE_TEST_TARGETS ${target})
 endfunction()
