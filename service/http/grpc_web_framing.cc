@@ -1,6 +1,7 @@
 #include "service/http/grpc_web_framing.h"
 
 #include <array>
+#include <limits>
 
 #include "service/common/strings.h"
 
@@ -187,18 +188,22 @@ absl::StatusOr<std::chrono::nanoseconds> ParseGrpcTimeout(std::string_view value
     }
     amount = amount * 10 + (c - '0');
   }
-  using namespace std::chrono;
+  int64_t nanos_per_unit = 0;
   switch (value.back()) {
-    case 'H': return duration_cast<nanoseconds>(hours(amount));
-    case 'M': return duration_cast<nanoseconds>(minutes(amount));
-    case 'S': return duration_cast<nanoseconds>(seconds(amount));
-    case 'm': return duration_cast<nanoseconds>(milliseconds(amount));
-    case 'u': return duration_cast<nanoseconds>(microseconds(amount));
-    case 'n': return nanoseconds(amount);
+    case 'H': nanos_per_unit = 3'600'000'000'000; break;
+    case 'M': nanos_per_unit = 60'000'000'000; break;
+    case 'S': nanos_per_unit = 1'000'000'000; break;
+    case 'm': nanos_per_unit = 1'000'000; break;
+    case 'u': nanos_per_unit = 1'000; break;
+    case 'n': nanos_per_unit = 1; break;
     default:
       return absl::InvalidArgumentError(
           StrCat("grpc-timeout '", value, "' has no unit (H, M, S, m, u or n)"));
   }
+  // 99999999H does not fit in int64 nanoseconds: such a deadline is "never".
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  if (amount > kMax / nanos_per_unit) return std::chrono::nanoseconds(kMax);
+  return std::chrono::nanoseconds(amount * nanos_per_unit);
 }
 
 std::string PercentEncodeGrpcMessage(std::string_view message) {

@@ -143,6 +143,8 @@ TEST(GrpcWebFraming, GrpcTimeoutUnits) {
   EXPECT_EQ(*ParseGrpcTimeout("250m"), milliseconds(250));
   EXPECT_EQ(*ParseGrpcTimeout("7u"), microseconds(7));
   EXPECT_EQ(*ParseGrpcTimeout("99999999n"), nanoseconds(99999999));
+  // Beyond int64 nanoseconds: clamped, not overflowed.
+  EXPECT_EQ(*ParseGrpcTimeout("99999999H"), nanoseconds::max());
   for (const char* bad : {"", "S", "10", "10x", "-1S", "123456789S", "1.5S", " 1S"}) {
     EXPECT_THAT(ParseGrpcTimeout(bad), StatusIs(absl::StatusCode::kInvalidArgument)) << bad;
   }
