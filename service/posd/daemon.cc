@@ -20,6 +20,7 @@
 #include "service/hooks/outbox_runner.h"
 #include "service/hooks/plugin_set.h"
 #include "service/posd/discovery_sources.h"
+#include "service/posd/http_edge.h"
 #include "service/posd/logging.h"
 #include "service/posd/startup_steps.h"
 #include "service/posd/systemd_notify.h"
@@ -125,7 +126,8 @@ int RunDaemon(const DaemonOptions& options) {
                  {"engine", StartEngine},
                  {"discovery", StartDiscovery},
                  {"API services", BuildApiServices},
-                 {"API server", ServeApi}},
+                 {"API server", ServeApi},
+                 {"HTTP edge", StartHttpEdge}},
                 context)) {
     return kExitStartFailed;
   }

@@ -14,6 +14,7 @@
 #include "service/config/config.h"
 #include "service/discovery/discovery_hub.h"
 #include "service/engine/device_port.h"
+#include "service/metrics/metrics.h"
 #include "service/posd/daemon.h"
 #include "service/posd/shutdown_stack.h"
 
@@ -42,6 +43,7 @@ namespace store {
 class Store;
 }
 class DiscoverySources;
+class HttpEdge;
 
 // Owned by RunDaemon on the main thread. A step reads what earlier steps
 // filled in and adds its own part; members are declared in start order so
@@ -77,6 +79,8 @@ struct DaemonContext {
   std::unique_ptr<discovery::DiscoveryHub::Subscription> following;
   std::unique_ptr<DiscoverySources> discovery_sources;
 
+  // Outlives the services and the HTTP edge that count in it.
+  metrics::Metrics metrics;
   std::unique_ptr<engine::RequestJournal> journal;
   // The API's services; they must outlive `server`.
   std::vector<std::unique_ptr<grpc::Service>> services;
@@ -84,6 +88,7 @@ struct DaemonContext {
   api::EventService* event_service = nullptr;    // in `services`
   api::DeviceService* device_service = nullptr;  // in `services`, if real terminals
   std::unique_ptr<api::ApiServer> server;
+  std::unique_ptr<HttpEdge> http_edge;  // null unless http.listen is set
 
   // Runs the parts' stops; last member, so it runs before any part above is
   // destroyed.

@@ -127,6 +127,7 @@ absl::Status BuildApiServices(DaemonContext& context) {
       context.clock, *context.journal);
   auto events = std::make_unique<api::EventService>(engine.broadcaster(), engine.queries(),
                                                     context.store->instance_id());
+  events->CountStreamsIn(&context.metrics);
   context.admin_service = admin.get();
   context.event_service = events.get();
   context.services.push_back(std::move(admin));

@@ -27,4 +27,7 @@ absl::Status PrepareApiListeners(DaemonContext& context);  // reads certificates
 absl::Status BuildApiServices(DaemonContext& context);
 absl::Status ServeApi(DaemonContext& context);
 
+// start_http.cc
+absl::Status StartHttpEdge(DaemonContext& context);  // gRPC-Web, bundles, /metrics
+
 }  // namespace posd
