@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
+#include <limits>
 #include <random>
 #include <utility>
 
@@ -37,6 +39,18 @@ bool SameRequest(const ledger::Started& a, const ledger::Started& b) {
   return a.kind() == b.kind() && a.amount_minor() == b.amount_minor() &&
          a.tip_minor() == b.tip_minor() && a.currency_code() == b.currency_code() &&
          a.original_transaction_id() == b.original_transaction_id();
+}
+
+// What can still go back to the card of an approved sale: what its Result
+// says was charged, tip included (a partial approval charged less than was
+// asked, and only that can be returned), less the refunds approved since.
+// Saturates instead of overflowing: no card was ever charged 2^63 - 1.
+int64_t RefundableMinor(const v1::Result& sale, int64_t refunded_minor) {
+  int64_t charged = 0;
+  if (__builtin_add_overflow(sale.amount_minor(), sale.tip_minor(), &charged)) {
+    charged = std::numeric_limits<int64_t>::max();
+  }
+  return charged - std::min(charged, refunded_minor);
 }
 
 }  // namespace
@@ -137,6 +151,13 @@ void TerminalEndpoint::OnMessage(std::span<const uint8_t> bytes) {
     HandleHello(envelope);
     return;
   }
+  if (envelope.has_error()) {
+    // Logged, never answered, in or out of a session: two ends must not
+    // trade Errors (docs/protocol.md, "Errors").
+    spdlog::warn("termsim: posd reported {}: {}", v1::ErrorCode_Name(envelope.error().code()),
+                 envelope.error().detail());
+    return;
+  }
   if (!in_session_) {
     SendError(envelope.message_id(), v1::ERROR_CODE_NOT_READY, "send Hello first");
     return;
@@ -171,10 +192,6 @@ void TerminalEndpoint::OnMessage(std::span<const uint8_t> bytes) {
       Reply(envelope.message_id(), info);
       break;
     }
-    case v1::Envelope::kError:
-      spdlog::warn("termsim: posd reported {}: {}", v1::ErrorCode_Name(envelope.error().code()),
-                   envelope.error().detail());
-      break;
     case v1::Envelope::BODY_NOT_SET:
       SendError(envelope.message_id(), v1::ERROR_CODE_UNKNOWN_BODY, "unknown body");
       break;
@@ -294,8 +311,9 @@ void TerminalEndpoint::HandleTransaction(const v1::Envelope& envelope) {
       return;
     }
     if (original->result().currency_code() != request.currency_code() ||
-        request.amount_minor() > original->result().amount_minor() -
-                                     ledger_.RefundedMinor(request.original_transaction_id())) {
+        request.amount_minor() > RefundableMinor(original->result(),
+                                                 ledger_.RefundedMinor(
+                                                     request.original_transaction_id()))) {
       SendError(id, v1::ERROR_CODE_UNKNOWN_TRANSACTION,
                 "refund exceeds what remains of the sale or changes its currency", txn);
       return;

@@ -1,6 +1,8 @@
 #include "service/devices/tracing_byte_stream.h"
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "google/protobuf/util/time_util.h"
 #include "service/common/strings.h"
@@ -9,10 +11,6 @@ namespace posd::devices {
 namespace {
 
 using google::protobuf::util::TimeUtil;
-
-// Keeps the retransmission map small: a window is at most 255 frames.
-constexpr size_t kMaxTrackedFrames = 512;
-
 
 }  // namespace
 
@@ -76,11 +74,16 @@ void TracingByteStream::Decode(std::span<const uint8_t> bytes, bool inbound) {
       summary += StrCat(" seq=", h.seq, " ack=", h.ack, " payload=", frame.payload.size(),
                         (h.flags & link::kFlagMore) != 0 ? " MORE" : "");
       if (!inbound) {
-        if (sent_.size() > kMaxTrackedFrames) sent_.clear();
-        Sent& sent = sent_[{h.src_epoch, h.seq}];
-        // A sequence number comes round again after 256 frames: a gap of
-        // more than a few seconds means a new frame, not a retransmission.
-        if (sent.times > 0 && now - sent.at > std::chrono::seconds(30)) sent.times = 0;
+        if (session_ != std::pair{h.src_epoch, h.dst_epoch}) {
+          session_ = {h.src_epoch, h.dst_epoch};
+          sent_.clear();  // frames of an ended session are never sent again
+        }
+        Sent& sent = sent_[h.seq];
+        const size_t payload_hash = std::hash<std::string_view>{}(std::string_view(
+            reinterpret_cast<const char*>(frame.payload.data()), frame.payload.size()));
+        if (sent.flags != h.flags || sent.payload_hash != payload_hash) {
+          sent = Sent{.times = 0, .flags = h.flags, .payload_hash = payload_hash};
+        }
         entry.set_retries(sent.times);
         if (sent.times > 0) summary += StrCat(" (retransmission ", sent.times, ")");
         ++sent.times;
@@ -89,8 +92,10 @@ void TracingByteStream::Decode(std::span<const uint8_t> bytes, bool inbound) {
     } else if (h.type == link::FrameType::kAck || h.type == link::FrameType::kNak) {
       summary += StrCat(" ack=", h.ack);
       if (inbound) {
-        const auto it = sent_.find({h.dst_epoch, static_cast<uint8_t>(h.ack - 1)});
-        if (it != sent_.end()) {
+        const auto it = session_ == std::pair{h.dst_epoch, h.src_epoch}
+                            ? sent_.find(static_cast<uint8_t>(h.ack - 1))
+                            : sent_.end();
+        if (it != sent_.end() && it->second.times > 0) {
           *entry.mutable_latency() = TimeUtil::NanosecondsToDuration(
               std::chrono::duration_cast<std::chrono::nanoseconds>(now - it->second.at).count());
         }

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <utility>
 
 #include "service/devices/trace_sink.h"
 #include "service/link/frame.h"
@@ -41,12 +42,19 @@ class TracingByteStream final : public transport::ByteStream {
   TraceSink sink_;
   link::FrameDecoder out_decoder_;
   link::FrameDecoder in_decoder_;
-  // Outbound DATA frames by (epoch, seq): times sent and when last sent.
+  // Outbound DATA frames of the current link session by seq. A frame counts
+  // as a retransmission only if this session already sent the same seq with
+  // the same flags and payload (only the ack field changes on a resend): a
+  // new session (another epoch pair; after a peer restart only the
+  // destination changes) or a seq number come round again is a new frame.
   struct Sent {
     uint32_t times = 0;
+    uint8_t flags = 0;
+    size_t payload_hash = 0;
     std::chrono::steady_clock::time_point at{};
   };
-  std::map<std::pair<uint32_t, uint8_t>, Sent> sent_;
+  std::pair<uint32_t, uint32_t> session_{};  // (src_epoch, dst_epoch)
+  std::map<uint8_t, Sent> sent_;
 };
 
 }  // namespace posd::devices

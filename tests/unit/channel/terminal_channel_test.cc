@@ -256,6 +256,37 @@ TEST_F(ChannelTest, RefundsAnApprovedSaleOnly) {
   EXPECT_EQ(recorder_.outcomes["ref_2"].error.code(), v1::ERROR_CODE_UNKNOWN_TRANSACTION);
 }
 
+// The card was charged amount plus tip, so that is what can go back
+// (docs/protocol.md, "Transactions"); not a cent more.
+TEST_F(ChannelTest, RefundLimitIsWhatTheSaleChargedTipIncluded) {
+  v1::Sale sale = Sale("pay_1", 1000);
+  sale.set_tip_minor(150);
+  POSD_ASSERT_OK(channel_->StartSale(sale));
+  ASSERT_TRUE(RunUntilResolved("pay_1"));
+  ASSERT_EQ(recorder_.outcomes["pay_1"].result.tip_minor(), 150);
+  v1::Refund refund;
+  refund.set_transaction_id("ref_1");
+  refund.set_original_transaction_id("pay_1");
+  refund.set_amount_minor(1100);  // more than the amount before tip
+  refund.set_currency_code("EUR");
+  POSD_ASSERT_OK(channel_->StartRefund(refund));
+  ASSERT_TRUE(RunUntilResolved("ref_1"));
+  EXPECT_EQ(recorder_.outcomes["ref_1"].kind, Kind::kResult);
+  EXPECT_EQ(recorder_.outcomes["ref_1"].result.outcome(), v1::OUTCOME_APPROVED);
+  refund.set_transaction_id("ref_2");
+  refund.set_amount_minor(51);  // 50 remain
+  POSD_ASSERT_OK(channel_->StartRefund(refund));
+  ASSERT_TRUE(RunUntilResolved("ref_2"));
+  EXPECT_EQ(recorder_.outcomes["ref_2"].kind, Kind::kRefused);
+  EXPECT_EQ(recorder_.outcomes["ref_2"].error.code(), v1::ERROR_CODE_UNKNOWN_TRANSACTION);
+  EXPECT_EQ(ledger_->Find("ref_2"), nullptr);  // refused before it started
+  refund.set_transaction_id("ref_3");
+  refund.set_amount_minor(50);
+  POSD_ASSERT_OK(channel_->StartRefund(refund));
+  ASSERT_TRUE(RunUntilResolved("ref_3"));
+  EXPECT_EQ(recorder_.outcomes["ref_3"].result.outcome(), v1::OUTCOME_APPROVED);
+}
+
 TEST_F(ChannelTest, NeverPassesMoreThanSixAndFourDigits) {
   POSD_ASSERT_OK(channel_->StartSale(Sale("pay_1", 155)));
   ASSERT_TRUE(RunUntilResolved("pay_1"));
@@ -469,6 +500,70 @@ TEST_F(ChannelTest, AnotherTerminalIsRefusedBeforeAnythingInFlightReachesIt) {
   EXPECT_EQ(recorder_.ready, 1);  // only the first channel's handshake
   EXPECT_EQ(requests_seen, 0u);
   EXPECT_GE(pair_.resets(), 1u);
+}
+
+// posd as a bare peer, to see exactly what the terminal sends back.
+class RawController final : public MessageTransportHandler {
+ public:
+  void OnTransportUp() override { up = true; }
+  void OnTransportDown(TransportDownReason, std::string_view) override { up = false; }
+  void OnMessage(std::span<const uint8_t> message) override {
+    auto envelope = DecodeEnvelope(message);
+    if (envelope.ok()) received.push_back(*std::move(envelope));
+  }
+  bool up = false;
+  std::vector<v1::Envelope> received;
+};
+
+// An Error is never answered, in a session or outside one, so two ends
+// cannot trade Errors (docs/protocol.md, "Errors"); anything else outside a
+// session is answered NOT_READY.
+TEST(TerminalEndpointErrors, AnErrorFromPosdIsNeverAnswered) {
+  posd::testing::TempDir dir;
+  VirtualLoop loop;
+  LoopbackPair pair(loop);
+  auto ledger = ResultLedger::Open(dir.File("ledger"), loop.clock());
+  POSD_ASSERT_OK(ledger);
+  TestHooks hooks;
+  TerminalEndpointOptions options;
+  options.session_epoch = 5;
+  auto endpoint =
+      TerminalEndpoint::Create(options, pair.terminal(), loop, loop.clock(), **ledger, hooks);
+  POSD_ASSERT_OK(endpoint);
+  RawController posd;
+  pair.controller().Start(&posd);
+  (*endpoint)->Start();
+  pair.Connect();
+  loop.RunFor(100ms);
+  ASSERT_TRUE(posd.up);
+  const auto send = [&](const v1::Envelope& envelope) {
+    POSD_ASSERT_OK(pair.controller().Send(EncodeEnvelope(envelope)));
+    loop.RunFor(100ms);
+  };
+  v1::Envelope error;
+  error.set_message_id(1);
+  error.mutable_error()->set_code(v1::ERROR_CODE_UNKNOWN_BODY);
+  send(error);  // before any Hello
+  EXPECT_THAT(posd.received, ::testing::IsEmpty());
+  v1::Envelope heartbeat;
+  heartbeat.set_message_id(2);
+  heartbeat.mutable_heartbeat();
+  send(heartbeat);
+  ASSERT_EQ(posd.received.size(), 1u);
+  EXPECT_EQ(posd.received[0].error().code(), v1::ERROR_CODE_NOT_READY);
+  v1::Envelope hello;
+  hello.set_message_id(3);
+  hello.mutable_hello()->set_session_epoch(9);
+  hello.mutable_hello()->set_protocol_version(1);
+  hello.mutable_hello()->set_min_protocol_version(1);
+  send(hello);
+  ASSERT_EQ(posd.received.size(), 2u);
+  EXPECT_TRUE(posd.received[1].has_hello_ack());
+  error.set_message_id(4);
+  error.set_correlation_id(posd.received[1].message_id());
+  send(error);  // in the session
+  EXPECT_EQ(posd.received.size(), 2u);
+  EXPECT_TRUE((*endpoint)->in_session());
 }
 
 TEST(TerminalChannelOptions, Validates) {

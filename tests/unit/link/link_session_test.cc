@@ -562,6 +562,46 @@ TEST_F(LinkSessionTest, LocalRestart) {
   EXPECT_EQ(b_.session->stats().resyncs, 2u);
 }
 
+// An end that forgets its peer's epoch by itself (a local reset, retries
+// exhausted) has not seen the peer replace it: the peer still runs that epoch
+// and answers the next HELLO from it. Counting it among the retired epochs
+// would drop that HELLO_ACK for good and leave the link down, so a forgotten
+// epoch is simply unknown (docs/protocol.md, "Session epochs").
+TEST_F(LinkSessionTest, PeerEpochForgottenByItselfIsNotRetired) {
+  config_.max_retries = 2;
+  Start();
+  for (int cycle = 0; cycle < 6; ++cycle) {
+    const uint32_t peer = a_.session->peer_epoch();
+    if (cycle % 2 == 0) {
+      a_.session->Restart(now_);
+      a_.Collect();
+    } else {
+      ASSERT_THAT(a_.session->Send(Bytes(10, 1), now_), IsOk());
+      a_.Collect();
+      while (a_.session->state() == LinkState::kUp) {
+        a_.outbox.clear();  // nothing of A's reaches B until A gives up
+        FireTimer(a_);
+      }
+    }
+    ASSERT_EQ(a_.session->peer_epoch(), 0u) << cycle;
+    Exchange();
+    ASSERT_EQ(a_.session->state(), LinkState::kUp) << cycle;
+    ASSERT_EQ(b_.session->state(), LinkState::kUp) << cycle;
+    // B only replaces its epoch when its own memory of A's epochs is full.
+    if (b_.session->local_epoch() == peer) {
+      EXPECT_EQ(a_.session->peer_epoch(), peer);
+    }
+  }
+  EXPECT_EQ(a_.session->stats().epoch_rotations, 0u);
+  EXPECT_EQ(a_.session->stats().link_downs_by_reason[static_cast<size_t>(
+                LinkDownReason::kRetriesExhausted)],
+            3u);
+  ASSERT_THAT(a_.session->Send(Bytes(12, 2), now_), IsOk());
+  a_.Collect();
+  Exchange();
+  EXPECT_THAT(b_.delivered, ElementsAre(Bytes(12, 2)));
+}
+
 TEST_F(LinkSessionTest, MessageAbovePeerLimitIsRejected) {
   a_.session = Make(0xA0000001);
   config_.max_message_size = 100;
