@@ -37,7 +37,10 @@ absl::Status InstantDevicePort::StartSale(const engine::SaleRequest& request) {
   Post(engine::TransactionResult{.device_id = request.device_id,
                                  .transaction_id = request.transaction_id,
                                  .outcome = engine::TransactionOutcome::kApproved,
-                                 .charged_minor = request.amount_minor + request.tip_minor,
+                                 .amount_minor = request.amount_minor,
+                                 .tip_minor = request.tip_minor,
+                                 .currency = request.currency,
+                                 .reported_transaction_id = request.transaction_id,
                                  .card_brand = "VISA",
                                  .masked_pan = "411111******1111",
                                  .approval_code = "BENCH1",
@@ -49,7 +52,10 @@ absl::Status InstantDevicePort::StartRefund(const engine::RefundRequest& request
   Post(engine::TransactionResult{.device_id = request.device_id,
                                  .transaction_id = request.transaction_id,
                                  .outcome = engine::TransactionOutcome::kApproved,
-                                 .charged_minor = request.amount_minor});
+                                 .amount_minor = request.amount_minor,
+                                 .tip_minor = 0,
+                                 .currency = request.currency,
+                                 .reported_transaction_id = request.transaction_id});
   return absl::OkStatus();
 }
 

@@ -323,7 +323,9 @@ void TerminalChannel::OnMessage(std::span<const uint8_t> bytes) {
   last_processed_terminal_id_ = std::max(last_processed_terminal_id_, envelope.message_id());
   switch (envelope.body_case()) {
     case link::v1::Envelope::kProgress: HandleProgress(envelope.progress()); break;
-    case link::v1::Envelope::kResult: HandleResult(envelope.result()); break;
+    case link::v1::Envelope::kResult:
+      HandleResult(envelope.result(), envelope.correlation_id());
+      break;
     case link::v1::Envelope::kStatusReply: HandleStatusReply(envelope.status_reply()); break;
     case link::v1::Envelope::kHeartbeatAck:
       heartbeat_outstanding_ = 0;
@@ -416,8 +418,28 @@ void TerminalChannel::HandleProgress(const link::v1::Progress& progress) {
   listener_.OnProgress(progress);
 }
 
-void TerminalChannel::HandleResult(const link::v1::Result& result) {
-  if (!IsInFlight(result.transaction_id())) return;  // repeated or unknown
+void TerminalChannel::HandleResult(const link::v1::Result& result, uint64_t correlation_id) {
+  if (!IsInFlight(result.transaction_id())) {
+    // A Result that answers our request for one transaction (by its
+    // correlation id) but names another is no answer to it: it ends that
+    // transaction with the Result as sent, so the engine sees the mismatch
+    // and holds the payment IN_DOUBT, instead of waiting for a result that
+    // may never come while the terminal may have charged.
+    auto asked = outstanding_.find(correlation_id);
+    if (correlation_id == 0 || asked == outstanding_.end() ||
+        asked->second.purpose != Purpose::kTransaction || !IsInFlight(asked->second.transaction_id)) {
+      return;  // repeated or unknown
+    }
+    const std::string transaction_id = asked->second.transaction_id;
+    spdlog::error("terminal channel: the result for {} names transaction {}", transaction_id,
+                  result.transaction_id());
+    TransactionOutcome outcome;
+    outcome.transaction_id = transaction_id;
+    outcome.kind = TransactionOutcome::Kind::kResult;
+    outcome.result = result;
+    Resolve(transaction_id, std::move(outcome));
+    return;
+  }
   TransactionOutcome outcome;
   outcome.transaction_id = result.transaction_id();
   outcome.kind = TransactionOutcome::Kind::kResult;

@@ -243,7 +243,8 @@ class TerminalChannel final : private MessageTransportHandler {
 
   void HandleHelloAck(const link::v1::Envelope& envelope);
   void HandleProgress(const link::v1::Progress& progress);
-  void HandleResult(const link::v1::Result& result);
+  // `correlation_id`: the envelope's (0 for a Result inside a StatusReply).
+  void HandleResult(const link::v1::Result& result, uint64_t correlation_id = 0);
   void HandleStatusReply(const link::v1::StatusReply& reply);
   void HandleError(const link::v1::Envelope& envelope);
 

@@ -52,6 +52,7 @@ std::string_view ErrorReasonName(ErrorReason reason) {
     case ErrorReason::kNotYetAvailable: return "ERROR_REASON_NOT_YET_AVAILABLE";
     case ErrorReason::kRoleRequired: return "ERROR_REASON_ROLE_REQUIRED";
     case ErrorReason::kClientTooSlow: return "ERROR_REASON_CLIENT_TOO_SLOW";
+    case ErrorReason::kAmountMismatch: return "ERROR_REASON_AMOUNT_MISMATCH";
   }
   return "ERROR_REASON_UNSPECIFIED";
 }
@@ -66,6 +67,7 @@ const std::initializer_list<ErrorReason>& AllErrorReasons() {
       ErrorReason::kEventsPruned,     ErrorReason::kInstanceMismatch,
       ErrorReason::kInvalidPageToken, ErrorReason::kNotYetAvailable,
       ErrorReason::kRoleRequired,     ErrorReason::kClientTooSlow,
+      ErrorReason::kAmountMismatch,
   };
   return kAll;
 }

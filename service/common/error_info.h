@@ -37,6 +37,7 @@ enum class ErrorReason : int {
   kNotYetAvailable = 13,
   kRoleRequired = 14,
   kClientTooSlow = 15,
+  kAmountMismatch = 16,
 };
 
 // "ERROR_REASON_INVALID_FIELD" for kInvalidField: the proto's value name.

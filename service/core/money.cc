@@ -3,6 +3,7 @@
 #include <limits>
 #include <ostream>
 
+#include "service/common/error_info.h"
 #include "service/common/strings.h"
 
 namespace posd::core {
@@ -144,6 +145,15 @@ std::string Money::ToString() const {
 
 std::ostream& operator<<(std::ostream& os, const Money& money) {
   return os << money.ToString();
+}
+
+absl::Status CheckAmountLimit(const Money& money, std::string_view field) {
+  const int64_t units = money.minor_units();
+  if (units <= kMaxAmountMinor && units >= -kMaxAmountMinor) return absl::OkStatus();
+  return posd::InvalidFieldError(field, posd::StrCat(
+      field, " is ", money.ToString(), "; amounts are limited to ",
+      Money(kMaxAmountMinor, money.currency()).ToString(), " (", kMaxAmountMinor,
+      " minor units)"));
 }
 
 absl::StatusOr<Money> Sum(CurrencyCode currency, std::span<const Money> amounts) {

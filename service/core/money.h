@@ -22,6 +22,13 @@
 
 namespace posd::core {
 
+// The largest magnitude posd accepts for one price, payment amount, tip,
+// refund or charged amount: 999,999,999,999 minor units (9,999,999,999.99
+// EUR, 999,999,999,999 JPY). It is nine thousand million times smaller than
+// int64's range, so no sum of amounts a shop can record comes near overflow;
+// every sum is checked anyway (Add, Sum). docs/api.md lists it.
+inline constexpr int64_t kMaxAmountMinor = 999'999'999'999;
+
 class Money {
  public:
   Money(int64_t minor_units, CurrencyCode currency)
@@ -41,6 +48,8 @@ class Money {
   bool is_positive() const { return minor_units_ > 0; }
   bool is_negative() const { return minor_units_ < 0; }
 
+  // Checked: INVALID_ARGUMENT for another currency, OUT_OF_RANGE when the
+  // result leaves int64's range.
   absl::StatusOr<Money> Add(const Money& other) const;
   absl::StatusOr<Money> Subtract(const Money& other) const;
   // The amount times `quantity` (any sign). OUT_OF_RANGE on overflow.
@@ -73,6 +82,11 @@ class Money {
 };
 
 std::ostream& operator<<(std::ostream& os, const Money& money);
+
+// Whether |money| <= kMaxAmountMinor. INVALID_ARGUMENT naming `field` (e.g.
+// "payment.tip") otherwise: an amount no till could mean is a malformed
+// request, refused before anything is recorded or sent to a terminal.
+absl::Status CheckAmountLimit(const Money& money, std::string_view field);
 
 // The sum of `amounts`, each of which must be in `currency` (INVALID_ARGUMENT
 // otherwise); OUT_OF_RANGE on overflow. An empty span sums to zero.

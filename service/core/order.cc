@@ -1,5 +1,6 @@
 #include "service/core/order.h"
 
+#include "service/common/error_info.h"
 #include "service/common/strings.h"
 #include "service/common/status_macros.h"
 
@@ -21,7 +22,16 @@ absl::Status ValidateLine(const Order& order, std::size_t index, const OrderLine
     return invalid(posd::StrCat("unit price must not be negative, got ",
                                 line.unit_price.ToString()));
   }
-  return absl::OkStatus();
+  const std::string field = posd::StrCat("order.lines[", index, "]");
+  POSD_RETURN_IF_ERROR(CheckAmountLimit(line.unit_price, posd::StrCat(field, ".unit_price")));
+  // The line total is bounded like any amount, so the sums over lines that
+  // follow cannot come near int64's range.
+  absl::StatusOr<Money> total = line.Total();
+  if (total.ok()) return CheckAmountLimit(*total, posd::StrCat(field, ".quantity"));
+  return posd::InvalidFieldError(
+      posd::StrCat(field, ".quantity"),
+      posd::StrCat("order ", order.id.str(), " line ", index + 1, ": ", line.quantity, " x ",
+                   line.unit_price.ToString(), " is beyond any amount posd can record"));
 }
 
 absl::Status ValidateDiscount(const Order& order, std::size_t index, const Discount& discount) {
@@ -37,7 +47,7 @@ absl::Status ValidateDiscount(const Order& order, std::size_t index, const Disco
   if (!discount.amount.is_positive()) {
     return invalid(posd::StrCat("amount must be > 0, got ", discount.amount.ToString()));
   }
-  return absl::OkStatus();
+  return CheckAmountLimit(discount.amount, posd::StrCat("order.discounts[", index, "].amount"));
 }
 
 }  // namespace
@@ -49,6 +59,7 @@ absl::StatusOr<Money> Order::Subtotal() const {
     POSD_ASSIGN_OR_RETURN(Money line_total, lines[i].Total());
     POSD_ASSIGN_OR_RETURN(subtotal, subtotal.Add(line_total));
   }
+  POSD_RETURN_IF_ERROR(CheckAmountLimit(subtotal, "order.lines"));
   return subtotal;
 }
 

@@ -57,7 +57,8 @@ struct Order {
   std::chrono::system_clock::time_point updated_at = {};
 
   // Sum of the line totals. INVALID_ARGUMENT for an invalid line (empty sku,
-  // quantity <= 0, negative price, other currency), OUT_OF_RANGE on overflow.
+  // quantity <= 0, negative price, other currency) and for a unit price, line
+  // total or subtotal above kMaxAmountMinor (so no sum can overflow).
   absl::StatusOr<Money> Subtotal() const;
   // Subtotal minus discounts: what the customer owes. Also checks the
   // discounts; INVALID_ARGUMENT when they exceed the subtotal.

@@ -34,8 +34,10 @@ absl::Status CheckNoneUnfinished(const Order& order, std::span<const Payment> pa
 
 absl::StatusOr<Money> PaidTowardOrder(const Payment& payment) {
   if (!WasApproved(payment.state)) return Money::Zero(payment.currency());
-  if (payment.refunded_amount >= payment.amount) return Money::Zero(payment.currency());
-  return payment.amount.Subtract(payment.refunded_amount);
+  // After a partial approval only what the terminal approved pays the order.
+  POSD_ASSIGN_OR_RETURN(const Money approved, payment.ApprovedAmount());
+  if (payment.refunded_amount >= approved) return Money::Zero(payment.currency());
+  return approved.Subtract(payment.refunded_amount);
 }
 
 absl::StatusOr<Money> RemainingToPay(const Order& order, std::span<const Payment> payments) {

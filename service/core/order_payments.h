@@ -30,7 +30,8 @@
 namespace posd::core {
 
 // What `payment` contributes toward its order's total: zero unless it was
-// approved, then amount − min(refunded_amount, amount).
+// approved, then approved − min(refunded_amount, approved), where approved is
+// Payment::ApprovedAmount() (the amount, or less after a partial approval).
 absl::StatusOr<Money> PaidTowardOrder(const Payment& payment);
 
 // order.Total() − Σ PaidTowardOrder(payments). Negative would mean the order

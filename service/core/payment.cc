@@ -7,7 +7,14 @@ namespace posd::core {
 
 absl::StatusOr<Money> Payment::Captured() const {
   if (!WasApproved(state)) return Money::Zero(currency());
+  if (charged.has_value()) return *charged;
   return ChargeTotal();
+}
+
+absl::StatusOr<Money> Payment::ApprovedAmount() const {
+  if (!WasApproved(state)) return Money::Zero(currency());
+  POSD_ASSIGN_OR_RETURN(Money captured, Captured());
+  return captured.Subtract(tip);
 }
 
 absl::Status Payment::Validate() const {
@@ -23,6 +30,17 @@ absl::Status Payment::Validate() const {
                                 " must share one currency"));
   }
   if (tip.is_negative()) return invalid(posd::StrCat("tip must be >= 0, got ", tip.ToString()));
+  POSD_RETURN_IF_ERROR(CheckAmountLimit(amount, "amount"));
+  POSD_RETURN_IF_ERROR(CheckAmountLimit(tip, "tip"));
+  if (charged.has_value()) {
+    POSD_ASSIGN_OR_RETURN(Money total, ChargeTotal());
+    if (charged->currency() != currency() || *charged < tip || *charged > total ||
+        !charged->is_positive()) {
+      return invalid(posd::StrCat("charged amount ", charged->ToString(),
+                                  " must be positive, at least the tip ", tip.ToString(),
+                                  " and at most amount + tip ", total.ToString()));
+    }
+  }
   POSD_ASSIGN_OR_RETURN(Money captured, Captured());
   const bool consistent = [&] {
     switch (state) {

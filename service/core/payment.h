@@ -8,6 +8,10 @@
 //   only the amount counts toward the order's total. The tip belongs to the
 //   payment, so refunds may return it too (refund_rules.h).
 // - The currency is the amount's; tip and refunded_amount must share it.
+// - A terminal that declared partial approval may approve less than asked:
+//   `charged` then holds what it charged (approved amount + tip), and that,
+//   not amount + tip, is what the order counts as paid (ApprovedAmount()) and
+//   what refunds are capped by (Captured()). `amount` stays what was asked.
 //
 // Fields with a default ("= {}") may be left out of a designated
 // initializer; the others (ids, money, quantities) must be given.
@@ -16,6 +20,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -46,16 +51,24 @@ struct Payment {
   // remembered results by it, which is what makes a resend safe.
   std::string terminal_transaction_id = {};
   Money refunded_amount;  // sum of completed refunds; <= Captured()
+  // What the terminal charged (approved amount + tip), once approved and
+  // reported; absent means the whole ChargeTotal(). At most ChargeTotal().
+  std::optional<Money> charged = {};
   std::chrono::system_clock::time_point created_at = {};
   std::chrono::system_clock::time_point updated_at = {};
 
   CurrencyCode currency() const { return amount.currency(); }
   // amount + tip: what the terminal is asked to charge.
   absl::StatusOr<Money> ChargeTotal() const { return amount.Add(tip); }
-  // What the card was actually charged: ChargeTotal() once approved (even if
-  // refunded since), zero otherwise.
+  // What the card was actually charged: `charged` (or ChargeTotal() when the
+  // terminal did not say) once approved (even if refunded since), zero
+  // otherwise.
   absl::StatusOr<Money> Captured() const;
-  // OK when the invariants hold: amount > 0, tip >= 0, one currency,
+  // The part of the charge that pays the order: Captured() − tip once
+  // approved (less than `amount` after a partial approval), zero otherwise.
+  absl::StatusOr<Money> ApprovedAmount() const;
+  // OK when the invariants hold: 0 < amount and 0 <= tip, both at most
+  // kMaxAmountMinor, one currency, tip <= charged <= amount + tip,
   // refunded_amount consistent with the state (0 unless PARTIALLY_REFUNDED,
   // where it is between 0 and Captured(), or REFUNDED, where it equals it).
   // INVALID_ARGUMENT otherwise; OUT_OF_RANGE if amount + tip overflows.

@@ -35,6 +35,7 @@ constexpr PaymentTransition kTransitions[] = {
     {S::kDispatched, E::kStatusQueryDeclined, S::kDeclined},
     {S::kDispatched, E::kStatusQueryInProgress, S::kAuthorizing},
     {S::kDispatched, E::kCancelRequested, S::kDispatched},
+    {S::kDispatched, E::kResultMismatch, S::kInDoubt},
 
     // The terminal is working on it.
     {S::kAuthorizing, E::kTerminalAcknowledged, S::kAuthorizing},
@@ -50,6 +51,7 @@ constexpr PaymentTransition kTransitions[] = {
     {S::kAuthorizing, E::kStatusQueryDeclined, S::kDeclined},
     {S::kAuthorizing, E::kStatusQueryInProgress, S::kAuthorizing},
     {S::kAuthorizing, E::kCancelRequested, S::kAuthorizing},
+    {S::kAuthorizing, E::kResultMismatch, S::kInDoubt},
 
     // Outcome unknown: only the terminal's word or an operator ends it.
     {S::kInDoubt, E::kTerminalAcknowledged, S::kAuthorizing},
@@ -66,6 +68,7 @@ constexpr PaymentTransition kTransitions[] = {
     {S::kInDoubt, E::kStatusQueryInProgress, S::kAuthorizing},
     {S::kInDoubt, E::kOperatorResolvedApproved, S::kApproved},
     {S::kInDoubt, E::kOperatorResolvedDeclined, S::kDeclined},
+    {S::kInDoubt, E::kResultMismatch, S::kInDoubt},
 
     // Charged: only refunds follow.
     {S::kApproved, E::kRefundCompletedPartial, S::kPartiallyRefunded},
@@ -168,6 +171,7 @@ std::string_view ToString(PaymentEvent event) {
     case E::kRefundCompletedPartial: return "RefundCompletedPartial";
     case E::kRefundCompletedFull: return "RefundCompletedFull";
     case E::kCancelRequested: return "CancelRequested";
+    case E::kResultMismatch: return "ResultMismatch";
   }
   return "UnknownPaymentEvent";
 }

@@ -21,6 +21,10 @@
 //   later; the UI starts a new payment if the customer still wants to pay.
 //   In IN_DOUBT they keep IN_DOUBT (recovery may report a crash for every
 //   unfinished payment, and a status query may itself time out).
+// - An approval that does not match the sale (ResultMismatch: other
+//   transaction, currency, amount or tip) leads to IN_DOUBT from DISPATCHED,
+//   AUTHORIZING and IN_DOUBT: the terminal charged something, but not what
+//   was asked, so only an operator with evidence settles it.
 // - A status query answered "not found" means the terminal never processed
 //   the request: IN_DOUBT → FAILED. It is accepted only in IN_DOUBT; in
 //   DISPATCHED the request may still be on its way. The engine must not
@@ -88,6 +92,7 @@ enum class PaymentEvent {
   kRefundCompletedPartial,    // a refund completed; some of the captured amount remains
   kRefundCompletedFull,       // a refund completed; everything captured is refunded
   kCancelRequested,           // a UI or operator asked to cancel
+  kResultMismatch,            // an approval that does not match the sale (approval_check.h)
 };
 
 inline constexpr std::array kAllPaymentEvents = {
@@ -110,6 +115,7 @@ inline constexpr std::array kAllPaymentEvents = {
     PaymentEvent::kRefundCompletedPartial,
     PaymentEvent::kRefundCompletedFull,
     PaymentEvent::kCancelRequested,
+    PaymentEvent::kResultMismatch,
 };
 
 // "CREATED", "IN_DOUBT", ... and back; INVALID_ARGUMENT for an unknown name.

@@ -17,6 +17,7 @@ absl::Status CheckAmountAndState(const Payment& payment, const Money& amount) {
     return absl::InvalidArgumentError(
         posd::StrCat("refund amount must be > 0, got ", amount.ToString()));
   }
+  POSD_RETURN_IF_ERROR(CheckAmountLimit(amount, "amount"));
   if (payment.state != PaymentState::kApproved &&
       payment.state != PaymentState::kPartiallyRefunded) {
     return absl::FailedPreconditionError(posd::StrCat(

@@ -1,7 +1,7 @@
 // Rules for refunding a payment. Pure functions.
 //
 // What can be refunded is what was captured (amount + tip: the tip may be
-// returned too) minus completed refunds minus refunds still pending or in
+// returned too; after a partial approval, only what the terminal charged) minus completed refunds minus refunds still pending or in
 // doubt, which may yet pay out. Holding those back is what keeps two refunds
 // issued at the same time from returning more than was charged.
 #pragma once
@@ -24,7 +24,8 @@ namespace posd::core {
 absl::StatusOr<Money> RefundableAmount(const Payment& payment, std::span<const Refund> refunds);
 
 // Whether a new refund of `amount` may be issued on `payment`. In order:
-//   INVALID_ARGUMENT     amount <= 0, or not in the payment's currency;
+//   INVALID_ARGUMENT     amount <= 0, above kMaxAmountMinor, or not in the
+//                        payment's currency;
 //   FAILED_PRECONDITION  payment not APPROVED or PARTIALLY_REFUNDED;
 //   OUT_OF_RANGE         amount > RefundableAmount(payment, refunds).
 absl::Status ValidateRefundRequest(const Payment& payment, std::span<const Refund> refunds,

@@ -3,6 +3,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "google/protobuf/util/time_util.h"
+#include "service/common/error_info.h"
 #include "service/common/strings.h"
 #include "service/devices/tracing_byte_stream.h"
 #include "service/transport/serial_port.h"
@@ -41,9 +42,11 @@ engine::TransactionResult ResultOf(std::string_view device_id, const lv1::Result
     case lv1::OUTCOME_CANCELED: out.outcome = engine::TransactionOutcome::kCanceled; break;
     default: out.outcome = engine::TransactionOutcome::kFailed; break;
   }
-  if (out.outcome == engine::TransactionOutcome::kApproved && result.amount_minor() > 0) {
-    out.charged_minor = result.amount_minor() + result.tip_minor();
-  }
+  // As reported: the engine checks them against the request.
+  out.amount_minor = result.amount_minor();
+  out.tip_minor = result.tip_minor();
+  out.currency = result.currency_code();
+  out.reported_transaction_id = result.transaction_id();
   out.card_brand = result.card_brand();
   out.masked_pan = result.masked_pan();  // sanitized by the channel
   out.approval_code = result.approval_code();
@@ -427,6 +430,7 @@ void DeviceDriver::OnOutcome(const channel::TransactionOutcome& outcome) {
     case channel::TransactionOutcome::Kind::kResult: {
       engine::TransactionResult result = ResultOf(id_, outcome.result);
       result.transaction_id = id;
+      result.partial_approval_declared = partial_approval_declared_;
       if (adopted) {
         engine::StatusReply reply{.device_id = id_,
                                   .transaction_id = id,
@@ -470,8 +474,10 @@ void DeviceDriver::OnDeviceInfo(const link::v1::DeviceInfo& info) {
   if (!info.model().empty()) device_.set_model(info.model());
   if (!info.firmware_version().empty()) device_.set_firmware_version(info.firmware_version());
   device_.clear_capabilities();
+  partial_approval_declared_ = false;
   for (int c : info.capabilities()) {
     device_.add_capabilities(CapabilityName(static_cast<lv1::Capability>(c)));
+    partial_approval_declared_ |= c == lv1::CAPABILITY_PARTIAL_APPROVAL;
   }
 }
 
@@ -529,13 +535,22 @@ posd::v1::Device DeviceDriver::Snapshot(bool with_link_stats) const {
 absl::Status DeviceDriver::CheckReady() const {
   const std::lock_guard lock(mutex_);
   if (device_.state() == posd::v1::DEVICE_STATE_READY) return absl::OkStatus();
+  ErrorDetails details{.reason = ErrorReason::kDeviceNotReady,
+                       .subject_type = "device",
+                       .subject_id = id_,
+                       .metadata = {{"device_state", std::string(StateName(device_.state()))}}};
   if (device_.state() == posd::v1::DEVICE_STATE_BUSY) {
-    return absl::FailedPreconditionError(StrCat("terminal ", id_, " is busy with ",
-                                                device_.current_transaction_id()));
+    details.metadata["busy_with"] = device_.current_transaction_id();
+    return WithErrorDetails(absl::FailedPreconditionError(StrCat(
+                                "terminal ", id_, " is busy with ", device_.current_transaction_id())),
+                            details);
   }
-  return absl::FailedPreconditionError(
-      StrCat("terminal ", id_, " is not ready: ", StateName(device_.state()), " (",
-             ReasonName(device_.state_reason()), ": ", device_.state_detail(), ")"));
+  details.metadata["state_reason"] = std::string(ReasonName(device_.state_reason()));
+  return WithErrorDetails(
+      absl::FailedPreconditionError(
+          StrCat("terminal ", id_, " is not ready: ", StateName(device_.state()), " (",
+                 ReasonName(device_.state_reason()), ": ", device_.state_detail(), ")")),
+      details);
 }
 
 void DeviceDriver::Record(posd::v1::TraceEntry entry) {

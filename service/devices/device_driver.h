@@ -153,6 +153,9 @@ class DeviceDriver final : private channel::TerminalChannelListener {
   std::string reported_loss_;
   std::string last_open_error_;
   std::atomic<size_t> in_flight_{0};
+  // io thread: the terminal's latest DeviceInfo declared
+  // CAPABILITY_PARTIAL_APPROVAL, so a smaller approved amount is honoured.
+  bool partial_approval_declared_ = false;
 
   mutable std::mutex mutex_;
   posd::v1::Device device_;    // guarded by mutex_: state, identity, timestamps

@@ -67,9 +67,19 @@ struct TransactionResult {
   std::string device_id = {};
   std::string transaction_id = {};
   TransactionOutcome outcome = TransactionOutcome::kFailed;
-  // Set for kApproved when the terminal reports it; it may differ from what
-  // was asked (posd trusts the terminal).
-  std::optional<int64_t> charged_minor = {};
+  // For kApproved, as the terminal reported them; the engine checks them
+  // against the request (core/approval_check.h) before anything counts as
+  // charged. The approved amount before tip, the tip, their currency, and the
+  // transaction id the result itself names (a port must not replace it with
+  // the one it expected: a result that names another transaction is a
+  // mismatch the engine has to see).
+  int64_t amount_minor = 0;
+  int64_t tip_minor = 0;
+  std::string currency = {};
+  std::string reported_transaction_id = {};
+  // The terminal declared that it may approve less than asked
+  // (CAPABILITY_PARTIAL_APPROVAL).
+  bool partial_approval_declared = false;
   std::string card_brand = {};          // "VISA", ...
   std::string masked_pan = {};          // at most first 6 and last 4 digits; validated by the engine
   std::string approval_code = {};

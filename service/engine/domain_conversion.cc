@@ -221,6 +221,10 @@ absl::StatusOr<core::Payment> PaymentFromProto(const posd::v1::Payment& payment)
   POSD_ASSIGN_OR_RETURN(core::Money refunded,
                         MoneyFromProto(payment.refunded_amount(), "refunded_amount"));
   POSD_ASSIGN_OR_RETURN(core::PaymentState state, PaymentStateFromProto(payment.status()));
+  std::optional<core::Money> charged;
+  if (payment.has_charged_amount()) {
+    POSD_ASSIGN_OR_RETURN(charged, MoneyFromProto(payment.charged_amount(), "charged_amount"));
+  }
   core::Payment result{
       .id = id,
       .order_id = order_id,
@@ -233,6 +237,7 @@ absl::StatusOr<core::Payment> PaymentFromProto(const posd::v1::Payment& payment)
       .terminal_reference = payment.card().terminal_reference(),
       .terminal_transaction_id = payment.id(),
       .refunded_amount = refunded,
+      .charged = charged,
       .created_at = FromMillis(MillisFromTimestamp(payment.created_at())),
       .updated_at = FromMillis(MillisFromTimestamp(payment.updated_at())),
   };
@@ -272,24 +277,30 @@ absl::StatusOr<std::vector<core::Payment>> PaymentsFromProto(
 
 absl::Status FillOrderSums(posd::v1::Order& order, std::span<const posd::v1::Payment> payments) {
   POSD_ASSIGN_OR_RETURN(core::Order core_order, OrderFromProto(order));
-  const std::string currency = order.currency_code();
   POSD_ASSIGN_OR_RETURN(core::Money subtotal, core_order.Subtotal());
   POSD_ASSIGN_OR_RETURN(core::Money total, core_order.Total());
-  int64_t discounts = 0;
-  for (auto& line : *order.mutable_lines()) {
-    *line.mutable_line_total() =
-        MoneyProto(line.unit_price().amount_minor() * line.quantity(), currency);
+  // Every sum is checked (core::Money): Total() above bounded the lines.
+  for (size_t i = 0; i < core_order.lines.size(); ++i) {
+    POSD_ASSIGN_OR_RETURN(core::Money line_total, core_order.lines[i].Total());
+    *order.mutable_lines(static_cast<int>(i))->mutable_line_total() = MoneyProto(line_total);
   }
-  for (const auto& discount : order.discounts()) discounts += discount.amount().amount_minor();
-  int64_t paid = 0, refunded = 0, tips = 0;
+  core::Money discounts = core::Money::Zero(core_order.currency);
+  for (const auto& discount : core_order.discounts) {
+    POSD_ASSIGN_OR_RETURN(discounts, discounts.Add(discount.amount));
+  }
+  core::Money paid = core::Money::Zero(core_order.currency);
+  core::Money refunded = paid;
+  core::Money tips = paid;
   order.clear_payments();
   for (const auto& payment : payments) {
     POSD_ASSIGN_OR_RETURN(core::Payment core_payment, PaymentFromProto(payment));
     if (core::WasApproved(core_payment.state)) {
-      paid += payment.amount().amount_minor();
-      tips += payment.tip().amount_minor();
+      // After a partial approval only the approved part pays the order.
+      POSD_ASSIGN_OR_RETURN(const core::Money approved, core_payment.ApprovedAmount());
+      POSD_ASSIGN_OR_RETURN(paid, paid.Add(approved));
+      POSD_ASSIGN_OR_RETURN(tips, tips.Add(core_payment.tip));
     }
-    refunded += payment.refunded_amount().amount_minor();
+    POSD_ASSIGN_OR_RETURN(refunded, refunded.Add(core_payment.refunded_amount));
     auto* summary = order.add_payments();
     summary->set_payment_id(payment.id());
     summary->set_status(payment.status());
@@ -300,13 +311,13 @@ absl::Status FillOrderSums(posd::v1::Order& order, std::span<const posd::v1::Pay
     *summary->mutable_created_at() = payment.created_at();
   }
   *order.mutable_subtotal() = MoneyProto(subtotal);
-  *order.mutable_discount_total() = MoneyProto(discounts, currency);
+  *order.mutable_discount_total() = MoneyProto(discounts);
   *order.mutable_total() = MoneyProto(total);
-  *order.mutable_amount_paid() = MoneyProto(paid, currency);
-  *order.mutable_amount_refunded() = MoneyProto(refunded, currency);
-  *order.mutable_amount_due() =
-      MoneyProto(std::max<int64_t>(0, total.minor_units() - paid), currency);
-  *order.mutable_tip_total() = MoneyProto(tips, currency);
+  *order.mutable_amount_paid() = MoneyProto(paid);
+  *order.mutable_amount_refunded() = MoneyProto(refunded);
+  POSD_ASSIGN_OR_RETURN(const core::Money due, total.Subtract(paid));
+  *order.mutable_amount_due() = MoneyProto(due.is_negative() ? core::Money::Zero(total.currency()) : due);
+  *order.mutable_tip_total() = MoneyProto(tips);
   return absl::OkStatus();
 }
 

@@ -7,11 +7,13 @@
 
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "service/common/error_info.h"
 #include "service/common/status_macros.h"
 #include "service/common/strings.h"
 #include "service/core/card_data.h"
 #include "service/core/order_payments.h"
 #include "service/core/refund_rules.h"
+#include "service/engine/checked_result.h"
 #include "service/engine/domain_conversion.h"
 #include "service/engine/hook_run_rows.h"
 #include "service/hooks/hook_subject.h"
@@ -30,6 +32,7 @@ struct Engine::Tx {
   std::string request_id;                           // of the API call, for its events
   std::vector<posd::v1::Event> events;              // appended to event_log, in order
   std::vector<std::function<void()>> after_commit;  // terminal requests, live events
+  TerminalReservations::Journal reservations;       // undone if the command rolls back
 };
 
 namespace {
@@ -66,9 +69,14 @@ absl::Status RequireOperator(const Actor& actor, std::string_view action) {
 
 // core reports an amount above what is due or refundable as OUT_OF_RANGE;
 // the API promises FAILED_PRECONDITION (AMOUNT_TOO_LARGE) for it.
-absl::Status AmountRule(absl::Status status) {
+absl::Status AmountRule(absl::Status status, std::string_view subject_type,
+                        std::string_view subject_id) {
   if (status.code() == absl::StatusCode::kOutOfRange) {
-    return absl::FailedPreconditionError(status.message());
+    return WithErrorDetails(absl::FailedPreconditionError(status.message()),
+                            ErrorDetails{.reason = ErrorReason::kAmountTooLarge,
+                                         .subject_type = std::string(subject_type),
+                                         .subject_id = std::string(subject_id),
+                                         .metadata = {{"field", "amount"}}});
   }
   return status;
 }
@@ -379,7 +387,7 @@ void Engine::RunGroup(std::vector<Command>& group) {
       break;
     }
     txs[i] = std::make_unique<Tx>(Tx{.db = db, .now_ms = now_ms, .request_id = {},
-                                     .events = {}, .after_commit = {}});
+                                     .events = {}, .after_commit = {}, .reservations = {}});
     results[i] = group[i].run(*txs[i]);
     if (!db.in_transaction()) {
       // SQLite rolled the whole transaction back (disk full, I/O error): the
@@ -390,6 +398,7 @@ void Engine::RunGroup(std::vector<Command>& group) {
     }
     if (!results[i].ok()) {
       (void)db.Execute("ROLLBACK TO command");
+      reservations_.Undo(txs[i]->reservations);
       txs[i].reset();
     }
     if (absl::Status status = db.Execute("RELEASE command"); !status.ok()) group_error = status;
@@ -402,8 +411,12 @@ void Engine::RunGroup(std::vector<Command>& group) {
     stats_.largest_group = std::max<uint64_t>(stats_.largest_group, group.size());
   }
   if (!group_error.ok()) {
-    // Nothing of the group was stored. The callers of API commands hear
-    // why; what terminals reported must not be forgotten.
+    // Nothing of the group was stored, so no terminal was taken or freed.
+    for (auto tx = txs.rbegin(); tx != txs.rend(); ++tx) {
+      if (*tx != nullptr) reservations_.Undo((*tx)->reservations);
+    }
+    // The callers of API commands hear why; what terminals reported must
+    // not be forgotten.
     std::vector<Command> again;
     for (auto& command : group) {
       if (command.retry_until_committed) {
@@ -523,6 +536,12 @@ absl::Status Engine::SaveOrder(Tx& tx, Order order) {
 }
 
 absl::Status Engine::SavePayment(Tx& tx, Payment& payment) {
+  // Only a payment the terminal may be working on holds it; the outcome (or
+  // the doubt) frees it in the transaction that records it.
+  if (payment.status() != posd::v1::PAYMENT_STATUS_DISPATCHED &&
+      payment.status() != posd::v1::PAYMENT_STATUS_AUTHORIZING) {
+    reservations_.Release(payment.device_id(), payment.id(), tx.reservations);
+  }
   *payment.mutable_updated_at() = TimestampFromMillis(tx.now_ms);
   POSD_RETURN_IF_ERROR(WritePayment(tx.db, payment));
   POSD_ASSIGN_OR_RETURN(auto snapshot, LoadPayment(tx.db, payment.id()));
@@ -537,6 +556,10 @@ absl::Status Engine::SavePayment(Tx& tx, Payment& payment) {
 }
 
 absl::Status Engine::SaveRefund(Tx& tx, Refund& refund) {
+  if (refund.status() != posd::v1::REFUND_STATUS_DISPATCHED &&
+      refund.status() != posd::v1::REFUND_STATUS_PROCESSING) {
+    reservations_.Release(refund.device_id(), refund.id(), tx.reservations);
+  }
   *refund.mutable_updated_at() = TimestampFromMillis(tx.now_ms);
   POSD_RETURN_IF_ERROR(WriteRefund(tx.db, refund));
   POSD_ASSIGN_OR_RETURN(auto snapshot, LoadRefund(tx.db, refund.id()));
@@ -649,9 +672,9 @@ absl::StatusOr<Payment> Engine::MovePayment(Tx& tx, Payment payment, core::Payme
     payment.clear_terminal_message();
   }
   if (to == core::PaymentState::kApproved && !payment.has_charged_amount()) {
-    *payment.mutable_charged_amount() =
-        MoneyProto(payment.amount().amount_minor() + payment.tip().amount_minor(),
-                   payment.amount().currency_code());
+    POSD_ASSIGN_OR_RETURN(const core::Payment charged, PaymentFromProto(payment));
+    POSD_ASSIGN_OR_RETURN(const core::Money total, charged.ChargeTotal());
+    *payment.mutable_charged_amount() = MoneyProto(total);
   }
   POSD_RETURN_IF_ERROR(SavePayment(tx, payment));
   if (!payment.order_id().empty()) {
@@ -1013,6 +1036,11 @@ absl::StatusOr<Payment> Engine::DoCreatePayment(Tx& tx,
       POSD_ASSIGN_OR_RETURN(order, LoadOrder(tx.db, input.order_id()));
       if (!order.has_value()) return absl::NotFoundError(StrCat("no order ", input.order_id()));
       if (currency.empty()) currency = order->currency_code();
+    } else if (currency.empty()) {
+      // A quick sale pays no order, so nothing else says the currency.
+      return InvalidFieldError("payment.amount.currency_code",
+                               "payment.amount.currency_code is required for a quick sale "
+                               "(a payment without an order_id)");
     }
     POSD_ASSIGN_OR_RETURN(core::Money amount,
                           MoneyFromProto(MoneyProto(input.amount().amount_minor(), currency),
@@ -1029,6 +1057,10 @@ absl::StatusOr<Payment> Engine::DoCreatePayment(Tx& tx,
       return absl::InvalidArgumentError(
           "payment.tip must not be negative and must be in the amount's currency");
     }
+    // Before any hook or terminal hears of it: amount + tip can then never
+    // leave int64's range, however the charge is summed later.
+    POSD_RETURN_IF_ERROR(core::CheckAmountLimit(amount, "payment.amount"));
+    POSD_RETURN_IF_ERROR(core::CheckAmountLimit(tip, "payment.tip"));
     Payment payment;
     payment.set_id(ids_->NextText(core::IdKind::kPayment));
     payment.set_order_id(input.order_id());
@@ -1051,10 +1083,16 @@ absl::StatusOr<Payment> Engine::DoCreatePayment(Tx& tx,
       POSD_ASSIGN_OR_RETURN(auto payments, LoadPaymentsOfOrder(tx.db, order->id()));
       POSD_ASSIGN_OR_RETURN(auto core_payments, PaymentsFromProto(payments));
       POSD_RETURN_IF_ERROR(AmountRule(
-          core::CheckNewPayment(core_order, core_payments, core_payment.amount, core_payment.tip)));
+          core::CheckNewPayment(core_order, core_payments, core_payment.amount, core_payment.tip),
+          "order", order->id()));
     }
-    // Last, so that a refused request does not depend on the terminal.
+    // Last, so that a refused request does not depend on the terminal. The
+    // reservation, taken in this transaction, is what keeps a second
+    // payment of the same group (or one racing this one's dispatch) off the
+    // terminal; the device's own state follows only once the sale reaches it.
     POSD_RETURN_IF_ERROR(devices_.CheckReady(input.device_id()));
+    POSD_RETURN_IF_ERROR(
+        reservations_.Reserve(input.device_id(), payment.id(), tx.reservations));
     // DISPATCHED is committed with the payment itself; the terminal hears of
     // it only after the commit (SendSale), so a crash in between leaves a
     // DISPATCHED payment that recovery queries, never a charge posd forgot.
@@ -1160,7 +1198,8 @@ absl::StatusOr<Refund> Engine::DoRefundPayment(Tx& tx, const Actor& actor,
       }
     }
     POSD_RETURN_IF_ERROR(
-        AmountRule(core::ValidateRefundRequest(core_payment, core_refunds, amount)));
+        AmountRule(core::ValidateRefundRequest(core_payment, core_refunds, amount), "payment",
+                   payment->id()));
     const std::string device =
         request.device_id().empty() ? payment->device_id() : request.device_id();
     Refund refund;
@@ -1183,6 +1222,7 @@ absl::StatusOr<Refund> Engine::DoRefundPayment(Tx& tx, const Actor& actor,
                                                 *payment, refund));
     }
     POSD_RETURN_IF_ERROR(devices_.CheckReady(device));
+    POSD_RETURN_IF_ERROR(reservations_.Reserve(device, refund.id(), tx.reservations));
     refund.set_status(posd::v1::REFUND_STATUS_DISPATCHED);
     POSD_RETURN_IF_ERROR(SaveRefund(tx, refund));
     POSD_ASSIGN_OR_RETURN(payment, LoadPayment(tx.db, payment->id()));
@@ -1397,6 +1437,13 @@ absl::Status Engine::DoProgress(Tx& tx, const TransactionProgress& progress) {
       POSD_RETURN_IF_ERROR(MovePayment(tx, *payment, core::PaymentEvent::kProgress).status());
     } else if (payment->status() != posd::v1::PAYMENT_STATUS_AUTHORIZING) {
       return absl::OkStatus();  // a late progress for a finished payment
+    } else if (payment->terminal_stage() != StageProto(progress.stage) ||
+               payment->terminal_message() != progress.display_message) {
+      // The row still follows the terminal (without an event), so GetPayment
+      // shows the stage the PAYMENT_PROGRESS events show ("Enter PIN").
+      payment->set_terminal_stage(StageProto(progress.stage));
+      payment->set_terminal_message(progress.display_message);
+      POSD_RETURN_IF_ERROR(WritePayment(tx.db, *payment));
     }
   }
   tx.after_commit.push_back([this, live = std::move(live)] { broadcaster_.PublishLive(live); });
@@ -1415,6 +1462,17 @@ absl::Status Engine::DoResult(Tx& tx, const TransactionResult& result, bool from
       refund->mutable_card()->set_terminal_reference(result.terminal_reference);
     }
     posd::v1::RefundStatus status = posd::v1::REFUND_STATUS_FAILED;
+    if (result.outcome == TransactionOutcome::kApproved) {
+      if (const std::string mismatch = RefundResultMismatch(*refund, result); !mismatch.empty()) {
+        // Money may have gone back, but not what was asked: an operator
+        // settles it (ResolveRefund) with the terminal's receipt.
+        refund->set_status(posd::v1::REFUND_STATUS_IN_DOUBT);
+        refund->set_failure_reason(StrCat(kAmountMismatchPrefix, mismatch));
+        spdlog::error("engine: refund {} on terminal {} held IN_DOUBT: {}", refund->id(),
+                      result.device_id, refund->failure_reason());
+        return SaveRefund(tx, *refund);
+      }
+    }
     switch (result.outcome) {
       case TransactionOutcome::kApproved: status = posd::v1::REFUND_STATUS_SUCCEEDED; break;
       case TransactionOutcome::kDeclined: status = posd::v1::REFUND_STATUS_DECLINED; break;
@@ -1446,18 +1504,11 @@ absl::Status Engine::DoResult(Tx& tx, const TransactionResult& result, bool from
       break;
   }
   if (result.outcome == TransactionOutcome::kApproved) {
-    auto* card = payment->mutable_card();
-    card->set_brand(result.card_brand);
-    // Anything that is not a properly masked PAN is dropped, never stored.
-    auto pan = core::MaskedPan::Parse(result.masked_pan);
-    card->set_masked_pan(pan.ok() ? pan->str() : "");
-    card->set_approval_code(result.approval_code);
-    card->set_terminal_reference(result.terminal_reference);
-    if (result.charged_minor.has_value()) {
-      *payment->mutable_charged_amount() =
-          MoneyProto(*result.charged_minor, payment->amount().currency_code());
+    POSD_ASSIGN_OR_RETURN(event, ApplyApprovedSale(*payment, result, event));
+    if (event == core::PaymentEvent::kResultMismatch) {
+      spdlog::error("engine: payment {} on terminal {} held IN_DOUBT: {}", payment->id(),
+                    result.device_id, payment->failure_reason());
     }
-    payment->clear_failure_reason();
   } else {
     payment->set_decline_code(result.decline_code);
     payment->set_failure_reason(result.message.empty() ? "the terminal reported no reason"

@@ -72,6 +72,7 @@
 #include "service/engine/hook_points.h"
 #include "service/engine/queries.h"
 #include "service/engine/request_journal.h"
+#include "service/engine/terminal_reservation.h"
 #include "service/hooks/hook_run_store.h"
 #include "service/store/store.h"
 
@@ -310,6 +311,8 @@ class Engine final : public DeviceEvents, public WriteRunner, public hooks::Hook
   const int hook_max_attempts_;
   std::unique_ptr<Queries> queries_;
   EventBroadcaster broadcaster_;
+  // Writer thread only: which transaction holds each terminal.
+  TerminalReservations reservations_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

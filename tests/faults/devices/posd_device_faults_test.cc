@@ -218,9 +218,13 @@ class PosdDeviceFaultsTest : public ::testing::Test {
 TEST_F(PosdDeviceFaultsTest, ASaleRoundTripIsChargedOnce) {
   StartSimulator();
   StartPosdWithTerminal();
+  // One terminal takes one payment at a time: the second sale starts once
+  // the first is final (started while the first runs, it is refused BUSY,
+  // which is what this test used to stumble on in the optimised build, where
+  // posctl starts fast enough to catch the first sale still running).
   Payment approved = Pay("12.50");
-  Payment declined = Pay("7.51");  // the simulator's rule: insufficient funds
   EXPECT_EQ(Finish(approved), 0) << approved.posctl.Stdout();
+  Payment declined = Pay("7.51");  // the simulator's rule: insufficient funds
   EXPECT_EQ(Finish(declined), 1) << declined.posctl.Stdout();
   EXPECT_THAT(approved.posctl.Stdout(), HasSubstr("APPROVED"));
   EXPECT_THAT(declined.posctl.Stdout(), HasSubstr("DECLINED"));

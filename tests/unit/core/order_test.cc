@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "gmock/gmock.h"
+#include "service/common/error_info.h"
 #include "gtest/gtest.h"
 #include "tests/support/status_matchers.h"
 #include "tests/unit/core/test_values.h"
@@ -78,14 +79,31 @@ TEST(OrderTest, RefusesInvalidDiscounts) {
   EXPECT_THAT(order.Total(), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
-TEST(OrderTest, ReportsOverflowAsOutOfRange) {
+// Amounts are bounded (kMaxAmountMinor), so an order that would overflow is
+// a malformed request naming its field, never a wrapped total.
+TEST(OrderTest, RefusesAmountsBeyondTheLimitNamingTheField) {
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   Order order = Lunch();
   order.lines[0].quantity = kMax;
-  EXPECT_THAT(order.Total(), StatusIs(absl::StatusCode::kOutOfRange));
+  EXPECT_THAT(order.Total(), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(GetErrorDetails(order.Total().status())->metadata.at("field"),
+            "order.lines[0].quantity");
   order = Lunch();
   order.lines[0] = {.sku = "A", .name = "A", .quantity = 1, .unit_price = Eur(kMax)};
-  EXPECT_THAT(order.Total(), StatusIs(absl::StatusCode::kOutOfRange));
+  EXPECT_THAT(order.Total(), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(GetErrorDetails(order.Total().status())->metadata.at("field"),
+            "order.lines[0].unit_price");
+  // Exactly at the limit is fine; one more minor unit is not.
+  order = Lunch();
+  order.lines = {{.sku = "A", .name = "A", .quantity = 1, .unit_price = Eur(kMaxAmountMinor)}};
+  EXPECT_THAT(order.Total(), IsOk());
+  order.lines[0].unit_price = Eur(kMaxAmountMinor + 1);
+  EXPECT_THAT(order.Total(), StatusIs(absl::StatusCode::kInvalidArgument));
+  // Lines each within the limit whose sum is not.
+  order.lines = {{.sku = "A", .name = "A", .quantity = 1, .unit_price = Eur(kMaxAmountMinor)},
+                 {.sku = "B", .name = "B", .quantity = 1, .unit_price = Eur(1)}};
+  EXPECT_THAT(order.Subtotal(), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(GetErrorDetails(order.Subtotal().status())->metadata.at("field"), "order.lines");
 }
 
 }  // namespace

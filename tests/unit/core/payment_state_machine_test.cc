@@ -30,25 +30,25 @@ const std::vector<E> kColumns = {
     E::kCrashed,        E::kStatusQueryApproved,      E::kStatusQueryDeclined,
     E::kStatusQueryNotFound, E::kStatusQueryInProgress, E::kOperatorResolvedApproved,
     E::kOperatorResolvedDeclined, E::kRefundCompletedPartial, E::kRefundCompletedFull,
-    E::kCancelRequested,
+    E::kCancelRequested,      E::kResultMismatch,
 };
 
 // Abbreviations: CR CREATED, DI DISPATCHED, AU AUTHORIZING, AP APPROVED,
 // DE DECLINED, CA CANCELED, FA FAILED, ID IN_DOUBT, PR PARTIALLY_REFUNDED,
 // RE REFUNDED.
 //
-//   state Dsp Ack Prg App Dcl Cnl Fal Lnk Tmo Crs QAp QDc QNf QIp OAp ODc RfP RfF CnR
+//   state Dsp Ack Prg App Dcl Cnl Fal Lnk Tmo Crs QAp QDc QNf QIp OAp ODc RfP RfF CnR RMm
 constexpr const char* kExpected = R"(
-   CR    DI  --  --  --  --  --  FA  FA  FA  FA  --  --  --  --  --  --  --  --  CA
-   DI    --  AU  AU  AP  DE  CA  FA  ID  ID  ID  AP  DE  --  AU  --  --  --  --  DI
-   AU    --  AU  AU  AP  DE  CA  FA  ID  ID  ID  AP  DE  --  AU  --  --  --  --  AU
-   ID    --  AU  AU  AP  DE  CA  --  ID  ID  ID  AP  DE  FA  AU  AP  DE  --  --  --
-   AP    --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  PR  RE  --
-   PR    --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  PR  RE  --
-   DE    --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --
-   CA    --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --
-   FA    --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --
-   RE    --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --
+   CR    DI  --  --  --  --  --  FA  FA  FA  FA  --  --  --  --  --  --  --  --  CA  --
+   DI    --  AU  AU  AP  DE  CA  FA  ID  ID  ID  AP  DE  --  AU  --  --  --  --  DI  ID
+   AU    --  AU  AU  AP  DE  CA  FA  ID  ID  ID  AP  DE  --  AU  --  --  --  --  AU  ID
+   ID    --  AU  AU  AP  DE  CA  --  ID  ID  ID  AP  DE  FA  AU  AP  DE  --  --  --  ID
+   AP    --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  PR  RE  --  --
+   PR    --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  PR  RE  --  --
+   DE    --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --
+   CA    --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --
+   FA    --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --
+   RE    --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --  --
 )";
 
 const std::map<std::string, S> kAbbreviations = {

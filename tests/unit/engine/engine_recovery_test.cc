@@ -10,25 +10,33 @@ using ::posd::testing::IsOk;
 
 TEST_F(EngineTest, RecoveryAfterACrashResolvesEveryPayment) {
   devices_.AddDevice("counter-2");
+  // One terminal takes one payment at a time: the payments in flight
+  // together are on terminals of their own.
+  for (const char* device : {"counter-3", "counter-4", "counter-5"}) devices_.AddDevice(device);
+  auto pay_on = [&](const std::string& order_id, int64_t amount, const char* device) {
+    auto request = PaymentRequest(order_id, amount);
+    request.mutable_payment()->set_device_id(device);
+    return Call(&Engine::CreatePayment, request);
+  };
   // A: the terminal has it; it will approve while posd is down.
   posd::v1::Order order_a = PlacedOrder(1000);
   auto a = Pay(order_a.id(), 1000);
   ASSERT_THAT(a, IsOk());
   // B: the terminal is still working on it when posd comes back.
   posd::v1::Order order_b = PlacedOrder(2000);
-  auto b = Pay(order_b.id(), 2000);
+  auto b = pay_on(order_b.id(), 2000, "counter-3");
   ASSERT_THAT(b, IsOk());
   devices_.Progress(b->id(), TerminalStage::kPinEntry);
   ASSERT_TRUE(WaitForPayment(b->id(), posd::v1::PAYMENT_STATUS_AUTHORIZING));
   // C: lost on the wire; the terminal never saw it.
   posd::v1::Order order_c = PlacedOrder(3000);
   devices_.DropNextRequest();
-  auto c = Pay(order_c.id(), 3000);
+  auto c = pay_on(order_c.id(), 3000, "counter-4");
   ASSERT_THAT(c, IsOk());
   // D: posd stopped before sending it (still CREATED in the database).
   posd::v1::Order order_d = PlacedOrder(4000);
   devices_.DropNextRequest();
-  auto d = Pay(order_d.id(), 4000);
+  auto d = pay_on(order_d.id(), 4000, "counter-5");
   ASSERT_THAT(d, IsOk());
   // E: on a terminal that is unreachable when posd comes back.
   posd::v1::Order order_e = PlacedOrder(5000);

@@ -37,6 +37,7 @@ class FakeDevicePort final : public DevicePort {
     int64_t amount_minor = 0;
     int64_t tip_minor = 0;
     std::optional<TransactionOutcome> outcome = {};  // absent while in progress
+    std::string currency = {};
   };
 
   FakeDevicePort() : thread_([this] { Deliver(); }) {}
@@ -86,6 +87,19 @@ class FakeDevicePort final : public DevicePort {
     Entry& entry = ledger_.at(transaction_id);
     entry.outcome = outcome;
     if (reachable) Post([this, result = ResultOf(transaction_id, entry)] {
+      if (events_ != nullptr) events_->OnResult(result);
+    });
+  }
+  // The terminal answers `transaction_id` with `edit` applied to the result
+  // it would send for `outcome` (a terminal that lies, or approves part).
+  void CompleteEdited(const std::string& transaction_id, TransactionOutcome outcome,
+                      const std::function<void(TransactionResult&)>& edit) {
+    const std::lock_guard lock(mutex_);
+    Entry& entry = ledger_.at(transaction_id);
+    entry.outcome = outcome;
+    TransactionResult result = ResultOf(transaction_id, entry);
+    edit(result);
+    Post([this, result] {
       if (events_ != nullptr) events_->OnResult(result);
     });
   }
@@ -147,11 +161,12 @@ class FakeDevicePort final : public DevicePort {
     const std::lock_guard lock(mutex_);
     ++sales_;
     return Receive(request.device_id, request.transaction_id, false, request.amount_minor,
-                   request.tip_minor);
+                   request.tip_minor, request.currency);
   }
   absl::Status StartRefund(const RefundRequest& request) override {
     const std::lock_guard lock(mutex_);
-    return Receive(request.device_id, request.transaction_id, true, request.amount_minor, 0);
+    return Receive(request.device_id, request.transaction_id, true, request.amount_minor, 0,
+                   request.currency);
   }
   absl::Status Cancel(std::string_view, std::string_view transaction_id) override {
     const std::lock_guard lock(mutex_);
@@ -198,7 +213,10 @@ class FakeDevicePort final : public DevicePort {
       result.masked_pan = "411111******1111";
       result.approval_code = "A1B2C3";
       result.terminal_reference = "T-" + id.substr(id.size() - 6);
-      result.charged_minor = entry.amount_minor + entry.tip_minor;
+      result.amount_minor = entry.amount_minor;
+      result.tip_minor = entry.tip_minor;
+      result.currency = entry.currency;
+      result.reported_transaction_id = id;
     } else {
       result.message = result.outcome == TransactionOutcome::kDeclined ? "insufficient funds"
                                                                        : "terminal said no";
@@ -208,7 +226,7 @@ class FakeDevicePort final : public DevicePort {
   }
 
   absl::Status Receive(const std::string& device, const std::string& id, bool refund,
-                       int64_t amount, int64_t tip) {
+                       int64_t amount, int64_t tip, const std::string& currency) {
     if (!ready_[device]) return absl::UnavailableError("terminal unreachable");
     if (drop_next_) {  // lost on the wire: the terminal never sees it
       drop_next_ = false;
@@ -217,7 +235,7 @@ class FakeDevicePort final : public DevicePort {
     if (ledger_.count(id) != 0) return absl::OkStatus();  // a resend: remembered
     Entry& entry = ledger_[id];
     entry = Entry{.device_id = device, .is_refund = refund, .amount_minor = amount,
-                  .tip_minor = tip};
+                  .tip_minor = tip, .currency = currency};
     const auto automatic = auto_outcome_[device];
     if (automatic.has_value()) {
       entry.outcome = *automatic;
