@@ -10,6 +10,7 @@
 //   node build.mjs                  all of it
 //   node build.mjs --generate-only  step 1
 //   node build.mjs --out DIR        bundle into DIR instead of dist/
+//   node build.mjs --tests-out DIR  unit tests into DIR instead of build/test/
 //
 // Needs protoc (Debian: protobuf-compiler, 3.21 is fine) on PATH.
 import { execFileSync } from "node:child_process";
@@ -18,6 +19,12 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
+
+const nodeMajor = Number(process.versions.node.split(".")[0]);
+if (nodeMajor < 20) {
+  console.error(`build: Node.js ${process.versions.node} is too old; the checkout needs Node.js 20 or newer`);
+  process.exit(1);
+}
 
 const here = dirname(fileURLToPath(import.meta.url));
 const protoRoot = resolve(here, "../../proto");
@@ -128,6 +135,6 @@ if (!process.argv.includes("--generate-only")) {
   typecheck();
   const outDir = resolve(argValue("--out") ?? join(here, "dist"));
   const files = await bundle(outDir);
-  await bundleTests(join(here, "build/test"));
+  await bundleTests(resolve(argValue("--tests-out") ?? join(here, "build/test")));
   console.log(`checkout bundle in ${outDir}: ${files.join(" ")}`);
 }
