@@ -36,6 +36,13 @@ export function createPosdClients(transport: Transport): PosdClients {
 
 // A request_id for one user intention (one tap on "Pay"): kept for every
 // retry of that intention, so posd executes it at most once.
+// crypto.randomUUID needs a secure context; the fallback builds the same
+// random (version 4) UUID from getRandomValues, which does not.
 export function newRequestId(): string {
-  return crypto.randomUUID();
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

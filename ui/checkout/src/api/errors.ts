@@ -39,8 +39,19 @@ const codeText: Partial<Record<Code, string>> = {
   [Code.NotFound]: "Not found; the screen may be out of date.",
 };
 
+// fetch() rejects with a TypeError when nothing answers (posd stopped, the
+// connection dropped); connect-web passes that on as UNKNOWN. For the till
+// it is what UNAVAILABLE means: posd cannot be reached, retry.
+function isNetworkFailure(error: unknown): boolean {
+  if (error instanceof TypeError) return true;
+  return error instanceof ConnectError && error.code === Code.Unknown && error.cause instanceof TypeError;
+}
+
 export function describeFailure(error: unknown): CallFailure {
-  const connectError = ConnectError.from(error);
+  const connectError = isNetworkFailure(error)
+    ? new ConnectError(`network error: ${error instanceof Error ? error.message : String(error)}`,
+                       Code.Unavailable, undefined, undefined, error)
+    : ConnectError.from(error);
   const info: ErrorInfo | undefined = connectError.findDetails(ErrorInfoSchema)[0];
   const reason = info?.reason ?? ErrorReason.UNSPECIFIED;
   const reasonName = reason === ErrorReason.UNSPECIFIED ? "" : (ErrorReason[reason] ?? String(reason));
