@@ -31,8 +31,13 @@ interface Sale {
   notice?: { tone: "info" | "refused"; text: string };
 }
 
+// The payment on screen survives a reload of the tab (sessionStorage), so
+// a payment in progress never drops out of sight.
+const SALE_KEY = "posd-checkout-payment";
+
 export class CheckoutApp {
   private readonly cart: Cart;
+  private restoredPaymentId: string;
   private readonly devices = new Map<string, Device>();
   private selectedDeviceId = "";
   private sale: Sale | undefined;
@@ -48,6 +53,7 @@ export class CheckoutApp {
   constructor(root: HTMLElement, private readonly clients: PosdClients,
               private readonly feed: EventFeed, currency: string) {
     this.cart = new Cart(currency);
+    this.restoredPaymentId = sessionStorage.getItem(SALE_KEY) ?? "";
     replaceChildren(root, this.banner, this.screen, this.statusBar);
     feed.onEvent((event) => this.apply(event));
     feed.onStatus((status) => this.onFeedStatus(status));
@@ -78,6 +84,13 @@ export class CheckoutApp {
       if (this.selectedDeviceId === "" || !this.devices.has(this.selectedDeviceId)) {
         this.selectedDeviceId = response.devices.find((device) => device.state === DeviceState.READY)?.id
           ?? response.devices[0]?.id ?? "";
+      }
+      const restored = this.restoredPaymentId;
+      this.restoredPaymentId = "";
+      if (restored !== "" && this.sale === undefined) {
+        const payment = await this.clients.payments.getPayment({ paymentId: restored });
+        const order = await this.clients.orders.getOrder({ orderId: payment.orderId });
+        this.sale = { order, payment };
       }
       const payment = this.sale?.payment;
       if (payment !== undefined) {
@@ -126,6 +139,9 @@ export class CheckoutApp {
   }
 
   private render(): void {
+    const shownPayment = this.sale?.payment?.id ?? "";
+    if (shownPayment !== "") sessionStorage.setItem(SALE_KEY, shownPayment);
+    else if (this.restoredPaymentId === "") sessionStorage.removeItem(SALE_KEY);
     if (this.sale?.payment !== undefined) this.renderPayment(this.sale, this.sale.payment);
     else this.renderOrder();
     this.renderStatusBar();
@@ -142,9 +158,10 @@ export class CheckoutApp {
       if (nameInput.value.trim() === "" || price === undefined || price === 0n) {
         this.error = `Give the item a name and a price such as 4.50 (${currency}).`;
       } else {
-        this.error = "";
         this.cart.add({ sku: `custom:${nameInput.value.trim().toLowerCase()}`, name: nameInput.value.trim(),
                         unitPriceMinor: price });
+        this.cartChanged();
+        return;
       }
       this.render();
     };
@@ -159,8 +176,7 @@ export class CheckoutApp {
         h("div", { class: "products" }, ...demoCatalog.map((product) =>
           h("button", { class: "product", "data-sku": product.sku, onclick: () => {
             this.cart.add(product);
-            this.error = "";
-            this.render();
+            this.cartChanged();
           } }, h("span", {}, product.name), h("span", { class: "price" }, formatMinor(product.unitPriceMinor, currency))))),
         h("form", { class: "custom", onsubmit: addCustom },
           nameInput, priceInput, h("button", { id: "add-custom", type: "submit" }, "Add"))),
@@ -172,9 +188,9 @@ export class CheckoutApp {
               h("span", { class: "qty" }, `${line.quantity} ×`), h("span", { class: "name" }, line.name),
               h("span", { class: "price" }, formatMinor(line.unitPriceMinor * BigInt(line.quantity), currency)),
               h("button", { class: "less", "aria-label": `One ${line.name} less`,
-                            onclick: () => { this.cart.adjust(index, -1); this.render(); } }, "−"),
+                            onclick: () => { this.cart.adjust(index, -1); this.cartChanged(); } }, "−"),
               h("button", { class: "more", "aria-label": `One ${line.name} more`,
-                            onclick: () => { this.cart.adjust(index, 1); this.render(); } }, "+")))),
+                            onclick: () => { this.cart.adjust(index, 1); this.cartChanged(); } }, "+")))),
         h("p", { class: "total" }, "Total ", h("strong", { id: "total" }, formatMinor(this.cart.totalMinor, currency))),
         h("label", { class: "terminal" }, "Terminal ", deviceSelect),
         this.error !== "" ? h("p", { class: "error", id: "error", role: "alert" }, this.error) : null,
@@ -244,6 +260,11 @@ export class CheckoutApp {
         order = await withRetries(() => this.clients.orders.placeOrder({
           requestId: intent.placeOrder, orderId: order!.id }));
         this.sale = { order };
+      } else {
+        // Another payment for this order: what is due now, as posd says.
+        const orderId = order.id;
+        order = await withRetries(() => this.clients.orders.getOrder({ orderId }));
+        this.sale = { order };
       }
       const payment = await withRetries(() => this.clients.payments.createPayment({
         requestId: intent.createPayment,
@@ -295,6 +316,20 @@ export class CheckoutApp {
       sale.notice = { tone: "refused",
                       text: `Refund refused (${failure.codeName}${failure.reasonName !== "" ? `, ${failure.reasonName}` : ""}): ${failure.cashierText}` };
     }
+    this.render();
+  }
+
+  // An order placed for an attempt that failed before any payment no
+  // longer matches the cart: cancel it (nothing was paid on it) and let the
+  // next Charge create one from the lines as they are now.
+  private cartChanged(): void {
+    const stale = this.sale?.order;
+    if (stale !== undefined && this.sale?.payment === undefined) {
+      this.sale = undefined;
+      void this.clients.orders.cancelOrder({ requestId: newRequestId(), orderId: stale.id,
+                                             reason: "order changed at the till" }).catch(() => {});
+    }
+    this.error = "";
     this.render();
   }
 
