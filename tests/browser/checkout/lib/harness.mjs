@@ -47,6 +47,9 @@ export async function launch() {
   return puppeteer.launch({
     executablePath: chromium,
     headless: true,
+    // A loaded build machine can take long to start chromium.
+    timeout: 120000,
+    protocolTimeout: 120000,
     userDataDir: profile,
     defaultViewport: { width: 1100, height: 720 },
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
