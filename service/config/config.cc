@@ -15,6 +15,7 @@
 #include "service/common/strings.h"
 #include "service/common/status_macros.h"
 #include "service/config/bundles_config.h"
+#include "service/config/http_config.h"
 #include "service/config/log_level.h"
 #include "service/config/yaml_to_proto.h"
 
@@ -375,6 +376,7 @@ absl::Status ValidateAndApplyDefaults(Config& config) {
   POSD_RETURN_IF_ERROR(ValidateWebSocketSettings(config));
   POSD_RETURN_IF_ERROR(ValidateDiscovery(*config.mutable_discovery()));
   POSD_RETURN_IF_ERROR(ValidateBundles(*config.mutable_bundles()));
+  POSD_RETURN_IF_ERROR(ValidateHttp(config));
 
   v1::Logging& logging = *config.mutable_logging();
   if (!logging.has_level()) logging.set_level("info");
