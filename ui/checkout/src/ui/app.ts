@@ -149,9 +149,13 @@ export class CheckoutApp {
 
   private renderOrder(): void {
     const currency = this.cart.currency;
+    // A re-render (a terminal changed state) keeps what is being typed.
+    const typed = (id: string) => (this.screen.querySelector(`#${id}`) as HTMLInputElement | null)?.value ?? "";
     const nameInput = h("input", { id: "custom-name", placeholder: "Item", "aria-label": "Item name" });
     const priceInput = h("input", { id: "custom-price", placeholder: "0.00", inputmode: "decimal",
                                     "aria-label": `Unit price in ${currency}` });
+    nameInput.value = typed("custom-name");
+    priceInput.value = typed("custom-price");
     const addCustom = (event: Event) => {
       event.preventDefault();
       const price = parseMinor(priceInput.value, currency);
@@ -160,6 +164,8 @@ export class CheckoutApp {
       } else {
         this.cart.add({ sku: `custom:${nameInput.value.trim().toLowerCase()}`, name: nameInput.value.trim(),
                         unitPriceMinor: price });
+        nameInput.value = "";
+        priceInput.value = "";
         this.cartChanged();
         return;
       }
