@@ -20,8 +20,12 @@ const tabs = new TabRegistry<MessagePort>();
 let status: FeedStatus = initialStatus;
 let stream: ResumableEventStream | undefined;
 
+// The status as tabs see it: how many share the stream, and where it
+// stands now (the stream itself reports its position only on changes of
+// health).
 function withTabs(current: FeedStatus): FeedStatus {
-  return { ...current, tabs: tabs.size };
+  return { ...current, tabs: tabs.size,
+           lastSequence: stream?.resumePoint?.toString() ?? current.lastSequence };
 }
 
 function broadcast(message: FeedMessage): void {
