@@ -51,6 +51,10 @@ class ApiServer {
   // ("unix:/run/posd/posd.sock", "127.0.0.1:7443").
   const std::vector<std::string>& listen_addresses() const { return listen_addresses_; }
 
+  // A channel into this server that never leaves the process (for the
+  // gRPC-Web bridge). Every call on it runs with the UI role.
+  std::shared_ptr<grpc::Channel> InProcessChannel();
+
   // Health goes NOT_SERVING (watchers are told), new calls are refused, calls
   // in flight get up to `grace` to finish and are cancelled after that. Then
   // the socket file is removed. Blocks until all of that is done.

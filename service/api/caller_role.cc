@@ -16,6 +16,11 @@ std::string_view RoleName(Role role) {
 }
 
 Role CallerRole(const grpc::ServerContextBase& context) {
+  // The in-process channel carries only the HTTP edge's gRPC-Web bridge:
+  // browsers, so the UI role whatever they send. gRPC 1.51 names such a
+  // peer "unknown" (later versions "inproc"); no socket peer is named so.
+  const std::string peer = context.peer();
+  if (peer == "unknown" || peer.rfind("inproc", 0) == 0) return Role::kUi;
   const auto auth = context.auth_context();
   if (auth != nullptr) {
     for (const auto& value : auth->FindPropertyValues(kRoleProperty)) {

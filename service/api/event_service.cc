@@ -25,8 +25,13 @@ class WatchReactor final : public grpc::ServerWriteReactor<posd::v1::Event>,
                            public engine::EventListener {
  public:
   WatchReactor(engine::EventBroadcaster& broadcaster, engine::Queries& queries,
-               const posd::v1::WatchEventsRequest& request, const std::string& instance_id)
-      : broadcaster_(broadcaster), queries_(queries), filter_(request.filter()) {
+               const posd::v1::WatchEventsRequest& request, const std::string& instance_id,
+               prometheus::Gauge* open_streams)
+      : broadcaster_(broadcaster), queries_(queries), filter_(request.filter()),
+        open_streams_(open_streams) {
+    // Counted until OnDone: the gauge drops only once gRPC is done with the
+    // stream, so it proves a cancelled client was let go.
+    if (open_streams_ != nullptr) open_streams_->Increment();
     if (!request.instance_id().empty() && request.instance_id() != instance_id) {
       Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                           StrCat("instance_id ", request.instance_id(),
@@ -92,6 +97,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<posd::v1::Event>,
   }
   void OnDone() override {
     if (subscribed_) broadcaster_.Unsubscribe(this);
+    if (open_streams_ != nullptr) open_streams_->Decrement();
     delete this;
   }
 
@@ -146,6 +152,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<posd::v1::Event>,
   engine::EventBroadcaster& broadcaster_;
   engine::Queries& queries_;
   const posd::v1::EventFilter filter_;
+  prometheus::Gauge* const open_streams_;  // may be null
   bool subscribed_ = false;
   std::atomic<uint64_t> known_head_{0};
 
@@ -162,8 +169,18 @@ class WatchReactor final : public grpc::ServerWriteReactor<posd::v1::Event>,
 }  // namespace
 
 grpc::ServerWriteReactor<posd::v1::Event>* EventService::WatchEvents(
-    grpc::CallbackServerContext*, const posd::v1::WatchEventsRequest* request) {
-  return new WatchReactor(broadcaster_, queries_, *request, instance_id_);
+    grpc::CallbackServerContext* context, const posd::v1::WatchEventsRequest* request) {
+  prometheus::Gauge* open_streams = nullptr;
+  if (metrics_ != nullptr) {
+    // The HTTP edge's gRPC-Web bridge is the only in-process caller; gRPC
+    // 1.51 names the peer of an in-process call "unknown" (checked in
+    // tests/unit/http), later versions "inproc".
+    const std::string peer = context->peer();
+    const bool in_process = peer == "unknown" || peer.rfind("inproc", 0) == 0;
+    open_streams = &metrics_->open_watch_streams(in_process ? metrics::StreamTransport::kGrpcWeb
+                                                            : metrics::StreamTransport::kGrpc);
+  }
+  return new WatchReactor(broadcaster_, queries_, *request, instance_id_, open_streams);
 }
 
 grpc::ServerUnaryReactor* EventService::ListEvents(grpc::CallbackServerContext* context,

@@ -6,6 +6,7 @@
 #include "posd/v1/events.grpc.pb.h"
 #include "service/engine/event_broadcaster.h"
 #include "service/engine/queries.h"
+#include "service/metrics/metrics.h"
 
 namespace posd::api {
 
@@ -32,10 +33,15 @@ class EventService final : public posd::v1::EventService::CallbackService {
   // Ends every stream now and refuses new ones; for the start of shutdown.
   void StopWatching() { broadcaster_.Shutdown(); }
 
+  // Counts open streams by transport in `metrics` (which must outlive the
+  // service); before the server starts.
+  void CountStreamsIn(metrics::Metrics* metrics) { metrics_ = metrics; }
+
  private:
   engine::EventBroadcaster& broadcaster_;
   engine::Queries& queries_;
   const std::string instance_id_;
+  metrics::Metrics* metrics_ = nullptr;
 };
 
 }  // namespace posd::api

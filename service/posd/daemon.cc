@@ -33,6 +33,7 @@
 #include "service/hooks/outbox_runner.h"
 #include "service/hooks/plugin_registry.h"
 #include "service/posd/discovery_sources.h"
+#include "service/posd/http_edge.h"
 #include "service/posd/logging.h"
 #include "service/posd/systemd_notify.h"
 #include "service/store/store.h"
@@ -347,8 +348,10 @@ int RunDaemon(const DaemonOptions& options) {
   api::PluginService plugin_service(*plugins, hooks::PluginRegistry::Global());
   api::HookService hook_service(**engine);
   api::AuditService audit_service((*engine)->queries());
+  metrics::Metrics metrics;  // outlives the services and the HTTP edge that count in it
   api::EventService event_service((*engine)->broadcaster(), (*engine)->queries(),
                                   (*store)->instance_id());
+  event_service.CountStreamsIn(&metrics);
   api::AdminService admin_service(
       api::ServerFacts{
           .version = kVersion,
@@ -392,6 +395,19 @@ int RunDaemon(const DaemonOptions& options) {
     (*engine)->SetHookRunsListener(nullptr);
     return kExitStartFailed;
   }
+  auto http_edge = HttpEdge::Start(*config, (*server)->InProcessChannel(), metrics);
+  if (!http_edge.ok()) {
+    spdlog::critical("cannot serve HTTP: {}", ToStd(http_edge.status().message()));
+    (*server)->Shutdown(std::chrono::milliseconds(0));
+    outbox.Stop();
+    (*engine)->SetHookRunsListener(nullptr);
+    return kExitStartFailed;
+  }
+  if (*http_edge) {
+    spdlog::info("serving gRPC-Web, /ui/ and /metrics over HTTP{} on port {} ({})",
+                 config->http().tls_certificate_file().empty() ? "" : "S", (*http_edge)->port(),
+                 config->http().listen());
+  }
   admin_service.SetListenAddresses((*server)->listen_addresses());
   for (const auto& address : (*server)->listen_addresses()) {
     spdlog::info("serving the API on {}", address);
@@ -406,6 +422,7 @@ int RunDaemon(const DaemonOptions& options) {
   // below waits only for unary calls.
   event_service.StopWatching();
   if (device_service) device_service->StopTracing();
+  if (*http_edge) (*http_edge)->Stop();  // its bridged calls end before the server drains
   (*server)->Shutdown(std::chrono::milliseconds(config->server().shutdown_grace_ms()));
   server->reset();
   if (device_manager != nullptr) device_manager->SetDeviceObserver(nullptr);  // before the broadcaster goes
