@@ -20,7 +20,45 @@ BUILD_PACKAGES="
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libboost-dev libssl-dev libcli11-dev libspdlog-dev libfmt-dev libsystemd-dev
   socat iproute2 procps openssl ccache systemd
+  chromium
 "
+
+# The webview bundles (ui/) build with Node.js 20 or newer and its npm; the
+# browser tests (label browser) drive Debian's chromium with puppeteer-core
+# from npm. Debian 12's own nodejs is 18, too old: Node.js 20 comes from
+# NodeSource's apt repository, set up here when no Node.js 20+ is installed.
+NODE_MAJOR=20
+
+node_is_recent() {
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 &&
+    [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -ge "$NODE_MAJOR" ]
+}
+
+ensure_node() {
+  if node_is_recent; then
+    return 0
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: Node.js $NODE_MAJOR or newer with npm is needed; run this script as root" >&2
+    exit 1
+  fi
+  echo "install-deps: installing Node.js $NODE_MAJOR from deb.nodesource.com (Debian 12 ships 18)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends ca-certificates curl gnupg
+  curl -fsSL https://deb.nodesource.com/gpgkey/nodesource-repo.gpg.key |
+    gpg --dearmor --yes -o /usr/share/keyrings/nodesource.gpg
+  cat >/etc/apt/sources.list.d/nodesource.sources <<SOURCES
+Types: deb
+URIs: https://deb.nodesource.com/node_$NODE_MAJOR.x
+Suites: nodistro
+Components: main
+Architectures: $(dpkg --print-architecture)
+Signed-By: /usr/share/keyrings/nodesource.gpg
+SOURCES
+  apt-get update
+  apt-get install -y --no-install-recommends nodejs
+  node_is_recent || { echo "install-deps: Node.js $NODE_MAJOR was not installed" >&2; exit 1; }
+}
 
 case "${1:-}" in
   --runtime) PACKAGES="$RUNTIME_PACKAGES" ;;
@@ -37,6 +75,7 @@ done
 
 if [ -z "$missing" ]; then
   echo "install-deps: all packages present"
+  if [ -z "${1:-}" ]; then ensure_node; fi
   exit 0
 fi
 
@@ -53,3 +92,4 @@ if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
 fi
 # shellcheck disable=SC2086
 apt-get install -y --no-install-recommends $missing
+if [ -z "${1:-}" ]; then ensure_node; fi

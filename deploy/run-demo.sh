@@ -1,19 +1,26 @@
 #!/bin/sh
-# Builds posd, posctl and the terminal simulator (release preset) and runs
-# posd in the foreground on a local state folder (./state) with a simulated
-# payment terminal attached as device counter-1, so a newcomer can talk to
-# it with posctl at once.
+# Builds posd, posctl, the terminal simulator (release preset) and the
+# checkout webview, and runs posd in the foreground on a local state folder
+# (./state) with a simulated payment terminal attached as device counter-1,
+# so a newcomer can talk to it with posctl, or open the checkout in a
+# browser at once.
 # Stop it with Ctrl-C: posd drains calls, closes the terminal link and the
 # database, and the simulator is stopped too.
 set -eu
 cd "$(dirname "$0")/.."
 
-# Only the three programs the demo runs: the whole tree (tests, benchmarks,
-# fuzzers) would keep a newcomer waiting many times longer for the first
-# READY terminal. `cmake --workflow --preset release` builds everything.
+# Only the three programs the demo runs and the checkout bundle: the whole
+# tree (tests, benchmarks, fuzzers) would keep a newcomer waiting many times
+# longer for the first READY terminal. `cmake --workflow --preset release`
+# builds everything.
 cmake --preset release
-cmake --build --preset release --target posd posctl posd-termsim
-mkdir -p state
+cmake --build --preset release --target posd posctl posd-termsim checkout_ui
+mkdir -p state/bundles
+
+# The checkout webview (ui/checkout, built by the checkout_ui target above)
+# goes where posd's bundle host serves it: state/bundles/checkout/current/
+# (deploy/demo.yaml: bundles.dir), at http://127.0.0.1:8780/ui/checkout/.
+node ui/checkout/install.mjs build/release/ui/checkout/dist state/bundles
 
 build="$PWD/build/release/service"
 posctl="$build/posctl/posctl"
@@ -59,6 +66,9 @@ posd is starting with a simulated terminal (counter-1). In another terminal:
   $posctl status
   $posctl devices list
   $posctl pay --amount 12.50 --device counter-1
+
+The checkout UI, in a browser on this machine:
+  http://127.0.0.1:8780/ui/checkout/
 
 MSG
 "$build/posd/posd" --config deploy/demo.yaml &
