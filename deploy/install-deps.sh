@@ -60,6 +60,19 @@ SOURCES
   node_is_recent || { echo "install-deps: Node.js $NODE_MAJOR was not installed" >&2; exit 1; }
 }
 
+# The npm packages of the webview bundles and the browser tests, from their
+# committed lockfiles, into npm's cache: the build then installs them with
+# `npm ci --offline` and downloads nothing.
+fetch_npm_packages() {
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  for folder in ui/checkout tests/browser/checkout; do
+    (cd "$root/$folder" && npm ci --no-audit --no-fund --ignore-scripts >/dev/null) || {
+      echo "install-deps: npm could not fetch the packages of $folder" >&2
+      exit 1
+    }
+  done
+}
+
 case "${1:-}" in
   --runtime) PACKAGES="$RUNTIME_PACKAGES" ;;
   "") PACKAGES="$BUILD_PACKAGES $RUNTIME_PACKAGES" ;;
@@ -75,7 +88,7 @@ done
 
 if [ -z "$missing" ]; then
   echo "install-deps: all packages present"
-  if [ -z "${1:-}" ]; then ensure_node; fi
+  if [ -z "${1:-}" ]; then ensure_node; fetch_npm_packages; fi
   exit 0
 fi
 
@@ -92,4 +105,4 @@ if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
 fi
 # shellcheck disable=SC2086
 apt-get install -y --no-install-recommends $missing
-if [ -z "${1:-}" ]; then ensure_node; fi
+if [ -z "${1:-}" ]; then ensure_node; fetch_npm_packages; fi
