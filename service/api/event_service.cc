@@ -5,7 +5,7 @@
 #include <mutex>
 #include <optional>
 
-#include "service/api/engine_call.h"
+#include "service/api/status_conversion.h"
 #include "service/common/strings.h"
 
 namespace posd::api {
@@ -162,14 +162,14 @@ class WatchReactor final : public grpc::ServerWriteReactor<posd::v1::Event>,
 }  // namespace
 
 grpc::ServerWriteReactor<posd::v1::Event>* EventService::WatchEvents(
-    grpc::CallbackServerContext*, const posd::v1::WatchEventsRequest* request) {
-  return new WatchReactor(broadcaster_, queries_, *request, instance_id_);
+    grpc::CallbackServerContext*, const posd::v1::WatchEventsRequest& request) {
+  return new WatchReactor(broadcaster_, queries_, request, instance_id_);
 }
 
-grpc::ServerUnaryReactor* EventService::ListEvents(grpc::CallbackServerContext* context,
-                                                   const posd::v1::ListEventsRequest* request,
-                                                   posd::v1::ListEventsResponse* response) {
-  return FinishRead(context, queries_.ListEvents(*request), response);
+void EventService::ListEvents(grpc::CallbackServerContext&,
+                              const posd::v1::ListEventsRequest& request,
+                              engine::Callback<posd::v1::ListEventsResponse> done) {
+  done(queries_.ListEvents(request));
 }
 
 }  // namespace posd::api
