@@ -31,7 +31,7 @@ class ApiBadInputsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     WritePosdConfig(paths_);
-    posd_.emplace(StartPosd(POSD_BINARY, paths_, dir_.File("posd")));
+    posd_.emplace(StartPosd(POSD_BINARY, paths_, dir_.path()));
     ASSERT_TRUE(posd_->Running()) << posd_->Stderr();
     channel_ = grpc::CreateChannel(paths_.address(), grpc::InsecureChannelCredentials());
   }
