@@ -2,7 +2,6 @@
 
 #include "google/protobuf/util/time_util.h"
 #include "service/api/caller_role.h"
-#include "service/api/status_conversion.h"
 #include "service/common/strings.h"
 #include "spdlog/spdlog.h"
 
@@ -41,25 +40,27 @@ absl::StatusOr<spdlog::level::level_enum> FromProto(posd::v1::LogLevel level) {
              posd::v1::LogLevel_Name(level)));
 }
 
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const absl::Status& status) {
-  auto* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
 }  // namespace
 
 AdminService::AdminService(ServerFacts facts, const Clock& clock, engine::RequestJournal& journal)
-    : facts_(std::move(facts)), clock_(clock), journal_(journal) {}
+    : ApiAdapter("posd.v1.AdminService", nullptr),
+      facts_(std::move(facts)),
+      clock_(clock),
+      journal_(journal) {
+  Unary("GetServerInfo", this, &AdminService::GetServerInfo);
+  Unary("GetConfig", this, &AdminService::GetConfig);
+  Unary("SetLogLevel", this, &AdminService::SetLogLevel);
+}
 
 void AdminService::SetListenAddresses(std::vector<std::string> addresses) {
   const std::lock_guard lock(mutex_);
   listen_addresses_ = std::move(addresses);
 }
 
-grpc::ServerUnaryReactor* AdminService::GetServerInfo(grpc::CallbackServerContext* context,
-                                                      const posd::v1::GetServerInfoRequest*,
-                                                      posd::v1::ServerInfo* response) {
+void AdminService::GetServerInfo(grpc::CallbackServerContext&, const posd::v1::GetServerInfoRequest&,
+                                 engine::Callback<posd::v1::ServerInfo> done) {
+  posd::v1::ServerInfo info;
+  posd::v1::ServerInfo* response = &info;
   response->set_version(facts_.version);
   *response->mutable_started_at() = TimeUtil::NanosecondsToTimestamp(
       std::chrono::duration_cast<std::chrono::nanoseconds>(facts_.started_at.time_since_epoch())
@@ -75,55 +76,51 @@ grpc::ServerUnaryReactor* AdminService::GetServerInfo(grpc::CallbackServerContex
     for (const auto& address : listen_addresses_) response->add_listen_addresses(address);
   }
   response->set_log_level(ToProto(spdlog::default_logger()->level()));
-  return Finish(context, absl::OkStatus());
+  done(std::move(info));
 }
 
-grpc::ServerUnaryReactor* AdminService::GetConfig(grpc::CallbackServerContext* context,
-                                                  const posd::v1::GetConfigRequest*,
-                                                  posd::v1::GetConfigResponse* response) {
-  response->set_config_json(facts_.config_json);
-  response->set_config_path(facts_.config_path);
-  return Finish(context, absl::OkStatus());
+void AdminService::GetConfig(grpc::CallbackServerContext&, const posd::v1::GetConfigRequest&,
+                             engine::Callback<posd::v1::GetConfigResponse> done) {
+  posd::v1::GetConfigResponse response;
+  response.set_config_json(facts_.config_json);
+  response.set_config_path(facts_.config_path);
+  done(std::move(response));
 }
 
-grpc::ServerUnaryReactor* AdminService::SetLogLevel(grpc::CallbackServerContext* context,
-                                                    const posd::v1::SetLogLevelRequest* request,
-                                                    posd::v1::SetLogLevelResponse* response) {
-  if (absl::Status allowed = RequireRole(*context, {Role::kOperator, Role::kFleet},
-                                         "change the log level");
-      !allowed.ok()) {
-    return Finish(context, allowed);
-  }
-  const auto level = FromProto(request->level());
-  if (!level.ok()) return Finish(context, level.status());
+void AdminService::SetLogLevel(grpc::CallbackServerContext& context,
+                               const posd::v1::SetLogLevelRequest& request,
+                               engine::Callback<posd::v1::SetLogLevelResponse> done) {
+  const auto level = FromProto(request.level());
+  if (!level.ok()) return done(level.status());
 
   engine::AuditEntry audit{
-      .actor = CallerName(*context),
-      .role = std::string(RoleName(CallerRole(*context))),
+      .actor = CallerName(context),
+      .role = std::string(RoleName(CallerRole(context))),
       .action = "set_log_level",
       .subject = "log_level",
       .reason = "",
-      .details = StrCat("log level set to ", posd::v1::LogLevel_Name(request->level())),
+      .details = StrCat("log level set to ", posd::v1::LogLevel_Name(request.level())),
   };
   const auto stored = journal_.Execute(
-      request->request_id(), "posd.v1.AdminService.SetLogLevel", request->SerializeAsString(),
+      request.request_id(), "posd.v1.AdminService.SetLogLevel", request.SerializeAsString(),
       audit,
       [&]() -> absl::StatusOr<std::string> {
         posd::v1::SetLogLevelResponse prepared;
         prepared.set_previous_level(ToProto(spdlog::default_logger()->level()));
-        prepared.set_current_level(request->level());
+        prepared.set_current_level(request.level());
         return prepared.SerializeAsString();
       },
       [&] {
         spdlog::set_level(*level);
-        spdlog::info("log level set to {} by {}", posd::v1::LogLevel_Name(request->level()),
+        spdlog::info("log level set to {} by {}", posd::v1::LogLevel_Name(request.level()),
                      audit.actor);
       });
-  if (!stored.ok()) return Finish(context, stored.status());
-  if (!response->ParseFromString(*stored)) {
-    return Finish(context, absl::DataLossError("the stored response of this request is unreadable"));
+  if (!stored.ok()) return done(stored.status());
+  posd::v1::SetLogLevelResponse response;
+  if (!response.ParseFromString(*stored)) {
+    return done(absl::DataLossError("the stored response of this request is unreadable"));
   }
-  return Finish(context, absl::OkStatus());
+  done(std::move(response));
 }
 
 }  // namespace posd::api

@@ -6,7 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "posd/v1/admin.grpc.pb.h"
+#include "posd/v1/admin.pb.h"
+#include "service/api/api_adapter.h"
 #include "service/common/clock.h"
 #include "service/engine/request_journal.h"
 
@@ -24,25 +25,24 @@ struct ServerFacts {
   std::string config_path;  // absolute, or empty for built-in defaults
 };
 
-// Serves posd.v1.AdminService on gRPC's callback threads. The log level is
+// Serves posd.v1.AdminService behind the API edge (api_adapter.h). The log level is
 // spdlog's default logger's level. Thread-safe; `clock` and `journal` must
 // outlive the service.
-class AdminService final : public posd::v1::AdminService::CallbackService {
+class AdminService final : public ApiAdapter {
  public:
   AdminService(ServerFacts facts, const Clock& clock, engine::RequestJournal& journal);
 
   // Known only once the server listens; shown by GetServerInfo.
   void SetListenAddresses(std::vector<std::string> addresses);
 
-  grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* context,
-                                          const posd::v1::GetServerInfoRequest* request,
-                                          posd::v1::ServerInfo* response) override;
-  grpc::ServerUnaryReactor* GetConfig(grpc::CallbackServerContext* context,
-                                      const posd::v1::GetConfigRequest* request,
-                                      posd::v1::GetConfigResponse* response) override;
-  grpc::ServerUnaryReactor* SetLogLevel(grpc::CallbackServerContext* context,
-                                        const posd::v1::SetLogLevelRequest* request,
-                                        posd::v1::SetLogLevelResponse* response) override;
+  void GetServerInfo(grpc::CallbackServerContext& context,
+                     const posd::v1::GetServerInfoRequest& request,
+                     engine::Callback<posd::v1::ServerInfo> done);
+  void GetConfig(grpc::CallbackServerContext& context, const posd::v1::GetConfigRequest& request,
+                 engine::Callback<posd::v1::GetConfigResponse> done);
+  void SetLogLevel(grpc::CallbackServerContext& context,
+                   const posd::v1::SetLogLevelRequest& request,
+                   engine::Callback<posd::v1::SetLogLevelResponse> done);
 
  private:
   const ServerFacts facts_;

@@ -10,6 +10,8 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "service/api/api_adapter.h"
+#include "service/api/request_limits.h"
 #include "service/api/token_auth.h"
 #include "service/api/unix_socket.h"
 #include "service/common/strings.h"
@@ -44,6 +46,16 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Start(const ApiServerOptio
                                                             std::vector<grpc::Service*> services) {
   if (absl::Status status = PrepareUnixSocketPath(options.unix_socket_path); !status.ok()) {
     return status;
+  }
+  // Every posd.v1 service passes the API edge, and the edge's tables cover
+  // the whole API: otherwise a method would go unchecked or be denied.
+  if (absl::Status tables = CheckRequestLimits(); !tables.ok()) return tables;
+  for (grpc::Service* service : services) {
+    const auto* adapter = dynamic_cast<const ApiAdapter*>(service);
+    if (adapter == nullptr) {
+      return absl::FailedPreconditionError("a service does not pass the API edge (ApiAdapter)");
+    }
+    if (absl::Status complete = adapter->CheckComplete(); !complete.ok()) return complete;
   }
   if (options.tcp && options.tcp->roles_by_token.empty()) {
     return absl::InvalidArgumentError("a TCP listener needs at least one bearer token");

@@ -1,21 +1,22 @@
 // AuditService: the audit log of operator actions (posd.v1.AuditService).
 #pragma once
 
-#include "posd/v1/audit.grpc.pb.h"
+#include "posd/v1/audit.pb.h"
+#include "service/api/api_adapter.h"
 #include "service/engine/queries.h"
 
 namespace posd::api {
 
-// Serves posd.v1.AuditService on gRPC's callback threads from the engine's
+// Serves posd.v1.AuditService behind the API edge (api_adapter.h) from the engine's
 // readers; callers need the operator or fleet role. Read only and
 // thread-safe; `queries` must outlive the service.
-class AuditService final : public posd::v1::AuditService::CallbackService {
+class AuditService final : public ApiAdapter {
  public:
-  explicit AuditService(engine::Queries& queries) : queries_(queries) {}
+  explicit AuditService(engine::Queries& queries);
 
-  grpc::ServerUnaryReactor* ListAuditRecords(grpc::CallbackServerContext* context,
-                                             const posd::v1::ListAuditRecordsRequest* request,
-                                             posd::v1::ListAuditRecordsResponse* response) override;
+  void ListAuditRecords(grpc::CallbackServerContext& context,
+                        const posd::v1::ListAuditRecordsRequest& request,
+                        engine::Callback<posd::v1::ListAuditRecordsResponse> done);
 
  private:
   engine::Queries& queries_;

@@ -7,6 +7,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "service/api/caller_role.h"
 #include "service/api/status_conversion.h"
+#include "service/common/error_info.h"
 #include "service/common/strings.h"
 #include "service/devices/device_registry.h"
 #include "service/store/statement.h"
@@ -19,12 +20,6 @@ using google::protobuf::util::TimeUtil;
 
 constexpr char kCreateMethod[] = "posd.v1.DeviceService.CreateDevice";
 constexpr char kDeleteMethod[] = "posd.v1.DeviceService.DeleteDevice";
-
-grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const absl::Status& status) {
-  auto* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
 
 engine::AuditEntry AuditOf(const grpc::CallbackServerContext& context, std::string action,
                            std::string subject, std::string reason, std::string details) {
@@ -314,6 +309,22 @@ class DeviceService::DiscoverReactor final
   bool finished_ = false;                       // guarded by mutex_
 };
 
+DeviceService::DeviceService(devices::DeviceManager& devices, engine::WriteRunner& writer,
+                             const Clock& clock, std::string config_path)
+    : ApiAdapter("posd.v1.DeviceService", nullptr),
+      devices_(devices),
+      writer_(writer),
+      clock_(clock),
+      config_path_(std::move(config_path)) {
+  Unary("ListDevices", this, &DeviceService::ListDevices);
+  Unary("GetDevice", this, &DeviceService::GetDevice);
+  Unary("CreateDevice", this, &DeviceService::CreateDevice);
+  Unary("DeleteDevice", this, &DeviceService::DeleteDevice);
+  ServerStreaming("TraceDevice", this, &DeviceService::TraceDevice);
+  Unary("DumpFlightRecorder", this, &DeviceService::DumpFlightRecorder);
+  ServerStreaming("DiscoverDevices", this, &DeviceService::DiscoverDevices);
+}
+
 bool DeviceService::TrackDiscover(DiscoverReactor* reactor) {
   const std::lock_guard lock(mutex_);
   if (stopping_) return false;
@@ -355,16 +366,22 @@ void DeviceService::StopTracing() {
   }
 }
 
-grpc::ServerUnaryReactor* DeviceService::ListDevices(grpc::CallbackServerContext* context,
-                                                     const posd::v1::ListDevicesRequest* request,
-                                                     posd::v1::ListDevicesResponse* response) {
-  if (request->page_size() < 0) {
-    return Finish(context, absl::InvalidArgumentError("page_size: must not be negative"));
-  }
+void DeviceService::ListDevices(grpc::CallbackServerContext&,
+                                const posd::v1::ListDevicesRequest& request_ref,
+                                engine::Callback<posd::v1::ListDevicesResponse> done) {
+  const posd::v1::ListDevicesRequest* request = &request_ref;
+  posd::v1::ListDevicesResponse page;
+  posd::v1::ListDevicesResponse* response = &page;
   const int page_size =
       request->page_size() == 0 ? 100 : std::min(request->page_size(), 500);
   // The token is the last id of the previous page: devices are ordered by id.
   const std::string& after = request->page_token();
+  if (!after.empty() && !devices::ValidateDeviceId(after).ok()) {
+    return done(WithErrorDetails(
+        absl::InvalidArgumentError(StrCat("page_token ", QuoteInput(after), " is not valid")),
+        ErrorDetails{.reason = ErrorReason::kInvalidPageToken,
+                     .metadata = {{"field", "page_token"}}}));
+  }
   for (auto& device : devices_.List()) {
     if (!after.empty() && device.id() <= after) continue;
     if (!request->states().empty() &&
@@ -378,29 +395,24 @@ grpc::ServerUnaryReactor* DeviceService::ListDevices(grpc::CallbackServerContext
     }
     *response->add_devices() = std::move(device);
   }
-  return Finish(context, absl::OkStatus());
+  done(std::move(page));
 }
 
-grpc::ServerUnaryReactor* DeviceService::GetDevice(grpc::CallbackServerContext* context,
-                                                   const posd::v1::GetDeviceRequest* request,
-                                                   posd::v1::Device* response) {
-  auto device = devices_.Get(request->device_id(), /*with_link_stats=*/true);
-  if (device.ok()) *response = *std::move(device);
-  return Finish(context, device.status());
+void DeviceService::GetDevice(grpc::CallbackServerContext&, const posd::v1::GetDeviceRequest& request,
+                              engine::Callback<posd::v1::Device> done) {
+  done(devices_.Get(request.device_id(), /*with_link_stats=*/true));
 }
 
-grpc::ServerUnaryReactor* DeviceService::CreateDevice(grpc::CallbackServerContext* context,
-                                                      const posd::v1::CreateDeviceRequest* request,
-                                                      posd::v1::Device* response) {
-  if (absl::Status allowed = RequireRole(*context, {Role::kOperator}, "add a device");
-      !allowed.ok()) {
-    return Finish(context, allowed);
-  }
+void DeviceService::CreateDevice(grpc::CallbackServerContext& call,
+                                 const posd::v1::CreateDeviceRequest& request_ref,
+                                 engine::Callback<posd::v1::Device> done) {
+  const posd::v1::CreateDeviceRequest* request = &request_ref;
+  const grpc::CallbackServerContext* context = &call;
   if (absl::Status valid = engine::ValidateRequestId(request->request_id()); !valid.ok()) {
-    return Finish(context, valid);
+    return done(valid);
   }
   if (absl::Status valid = devices::ValidateDeviceId(request->device_id()); !valid.ok()) {
-    return Finish(context, valid);
+    return done(valid);
   }
   devices::DeviceRecord record;
   record.id = request->device_id();
@@ -408,19 +420,19 @@ grpc::ServerUnaryReactor* DeviceService::CreateDevice(grpc::CallbackServerContex
   record.created_at_ms = NowMs(clock_);
   if (request->device().has_websocket()) {
     auto link = devices::WebSocketLinkFromProto(request->device().websocket(), record.id);
-    if (!link.ok()) return Finish(context, link.status());
+    if (!link.ok()) return done(link.status());
     record.link = devices::LinkKind::kWebSocket;
     record.websocket = *std::move(link);
   } else if (request->device().has_serial()) {
     auto settings = devices::SettingsFromProto(request->device().serial());
-    if (!settings.ok()) return Finish(context, settings.status());
+    if (!settings.ok()) return done(settings.status());
     record.serial = *settings;
   } else {
-    return Finish(context, absl::InvalidArgumentError(
+    return done(absl::InvalidArgumentError(
                                "device: a transport (serial or websocket) is required"));
   }
   if (absl::Status valid = devices::ValidateRecord(record); !valid.ok()) {
-    return Finish(context, valid);
+    return done(valid);
   }
 
   const engine::AuditEntry audit =
@@ -462,43 +474,39 @@ grpc::ServerUnaryReactor* DeviceService::CreateDevice(grpc::CallbackServerContex
     }
     return engine::AppendAudit(db, audit, record.created_at_ms);
   });
-  if (!written.ok()) return Finish(context, written);
+  if (!written.ok()) return done(written);
   if (!replay) {
     if (absl::Status added = devices_.Add(record); !added.ok()) {
       spdlog::error("device {} is registered but its driver did not start: {}", record.id,
                     ToStd(added.message()));
-      return Finish(context, added);
+      return done(added);
     }
     spdlog::info("device {} added by {}", record.id, audit.actor);
   }
   auto current = devices_.Get(record.id, /*with_link_stats=*/false);
-  *response = current.ok() ? *std::move(current) : created;
-  return Finish(context, absl::OkStatus());
+  done(current.ok() ? *std::move(current) : created);
 }
 
-grpc::ServerUnaryReactor* DeviceService::DeleteDevice(grpc::CallbackServerContext* context,
-                                                      const posd::v1::DeleteDeviceRequest* request,
-                                                      google::protobuf::Empty*) {
-  if (absl::Status allowed = RequireRole(*context, {Role::kOperator}, "remove a device");
-      !allowed.ok()) {
-    return Finish(context, allowed);
-  }
+void DeviceService::DeleteDevice(grpc::CallbackServerContext& call,
+                                 const posd::v1::DeleteDeviceRequest& request_ref,
+                                 engine::Callback<google::protobuf::Empty> done) {
+  const posd::v1::DeleteDeviceRequest* request = &request_ref;
+  const grpc::CallbackServerContext* context = &call;
   if (absl::Status valid = engine::ValidateRequestId(request->request_id()); !valid.ok()) {
-    return Finish(context, valid);
+    return done(valid);
   }
   const std::string& id = request->device_id();
   const std::string hash = engine::RequestHash(kDeleteMethod, request->SerializeAsString());
   // A retry of a delete that went through succeeds again, device gone or not.
   if (auto record = devices_.Record(id); record.ok()) {
     if (record->from_config) {
-      return Finish(context,
-                    absl::FailedPreconditionError(StrCat(
-                        "device ", id, " is declared in the configuration file",
-                        config_path_.empty() ? "" : StrCat(" ", config_path_),
-                        "; remove it there and restart posd")));
+      return done(absl::FailedPreconditionError(
+          StrCat("device ", id, " is declared in the configuration file",
+                 config_path_.empty() ? "" : StrCat(" ", config_path_),
+                 "; remove it there and restart posd")));
     }
     if (absl::Status removable = devices_.CheckRemovable(id); !removable.ok()) {
-      return Finish(context, removable);
+      return done(removable);
     }
   }
   const engine::AuditEntry audit = AuditOf(*context, "delete_device", id, request->reason(),
@@ -523,31 +531,32 @@ grpc::ServerUnaryReactor* DeviceService::DeleteDevice(grpc::CallbackServerContex
     }
     return engine::AppendAudit(db, audit, now);
   });
-  if (!written.ok()) return Finish(context, written);
+  if (!written.ok()) return done(written);
   if (!replay) {
     absl::Status removed = devices_.Remove(id);
     if (!removed.ok() && removed.code() != absl::StatusCode::kNotFound) {
-      return Finish(context, removed);
+      return done(removed);
     }
     spdlog::info("device {} removed by {}", id, audit.actor);
   }
-  return Finish(context, absl::OkStatus());
+  done(google::protobuf::Empty());
 }
 
 grpc::ServerWriteReactor<posd::v1::TraceEntry>* DeviceService::TraceDevice(
-    grpc::CallbackServerContext*, const posd::v1::TraceDeviceRequest* request) {
-  return new TraceReactor(*this, *request);
+    grpc::CallbackServerContext*, const posd::v1::TraceDeviceRequest& request) {
+  return new TraceReactor(*this, request);
 }
 
-grpc::ServerUnaryReactor* DeviceService::DumpFlightRecorder(
-    grpc::CallbackServerContext* context, const posd::v1::DumpFlightRecorderRequest* request,
-    posd::v1::DumpFlightRecorderResponse* response) {
-  if (request->max_entries() < 0) {
-    return Finish(context, absl::InvalidArgumentError("max_entries: must not be negative"));
-  }
+void DeviceService::DumpFlightRecorder(grpc::CallbackServerContext&,
+                                       const posd::v1::DumpFlightRecorderRequest& request_ref,
+                                       engine::Callback<posd::v1::DumpFlightRecorderResponse> done) {
+  const posd::v1::DumpFlightRecorderRequest* request = &request_ref;
+  // max_entries >= 0: the API edge refused negative ones (request_limits.cc).
   auto entries =
       devices_.Dump(request->device_id(), static_cast<size_t>(request->max_entries()));
-  if (!entries.ok()) return Finish(context, entries.status());
+  if (!entries.ok()) return done(entries.status());
+  posd::v1::DumpFlightRecorderResponse dump;
+  posd::v1::DumpFlightRecorderResponse* response = &dump;
   response->set_device_id(request->device_id());
   response->set_capacity(static_cast<uint32_t>(devices_.recorder_capacity()));
   *response->mutable_dumped_at() = TimeUtil::MillisecondsToTimestamp(NowMs(clock_));
@@ -555,16 +564,16 @@ grpc::ServerUnaryReactor* DeviceService::DumpFlightRecorder(
     if (!request->include_payload()) entry.clear_payload();
     *response->add_entries() = std::move(entry);
   }
-  return Finish(context, absl::OkStatus());
+  done(std::move(dump));
 }
 
 grpc::ServerWriteReactor<posd::v1::DiscoveryEvent>* DeviceService::DiscoverDevices(
-    grpc::CallbackServerContext* context, const posd::v1::DiscoverDevicesRequest* request) {
+    grpc::CallbackServerContext* context, const posd::v1::DiscoverDevicesRequest& request) {
   if (hub_ == nullptr) {
     return new RefusedWriter<posd::v1::DiscoveryEvent>(
-        grpc::Status(grpc::StatusCode::UNAVAILABLE, "this posd runs without discovery"));
+        ToGrpcStatus(absl::UnavailableError("this posd runs without discovery")));
   }
-  return new DiscoverReactor(*this, *context, *request);
+  return new DiscoverReactor(*this, *context, request);
 }
 
 }  // namespace posd::api

@@ -1,7 +1,9 @@
 // DeviceService: the terminals posd holds links to (posd.v1.DeviceService).
 //
-// Reads (list, get, dump) come from the DeviceManager's in-memory state.
-// Changes (create, delete) need the operator role; each is one write on
+// Served behind the API edge (api_adapter.h), which parses, authorizes and
+// validates every request. Reads (list, get, dump) come from the
+// DeviceManager's in-memory state. Changes (create, delete) need the
+// operator role (method_roles.cc); each is one write on
 // posd's only write connection, through the engine (engine::WriteRunner): the
 // registry row, the request journal entry (idempotency) and the audit record
 // commit together, and only then does the manager start or stop the driver.
@@ -25,7 +27,8 @@
 #include <set>
 #include <string>
 
-#include "posd/v1/devices.grpc.pb.h"
+#include "posd/v1/devices.pb.h"
+#include "service/api/api_adapter.h"
 #include "service/common/clock.h"
 #include "service/devices/device_manager.h"
 #include "service/discovery/discovery_hub.h"
@@ -33,32 +36,28 @@
 
 namespace posd::api {
 
-class DeviceService final : public posd::v1::DeviceService::CallbackService {
+class DeviceService final : public ApiAdapter {
  public:
   DeviceService(devices::DeviceManager& devices, engine::WriteRunner& writer, const Clock& clock,
-                std::string config_path)
-      : devices_(devices), writer_(writer), clock_(clock), config_path_(std::move(config_path)) {}
+                std::string config_path);
 
-  grpc::ServerUnaryReactor* ListDevices(grpc::CallbackServerContext* context,
-                                        const posd::v1::ListDevicesRequest* request,
-                                        posd::v1::ListDevicesResponse* response) override;
-  grpc::ServerUnaryReactor* GetDevice(grpc::CallbackServerContext* context,
-                                      const posd::v1::GetDeviceRequest* request,
-                                      posd::v1::Device* response) override;
-  grpc::ServerUnaryReactor* CreateDevice(grpc::CallbackServerContext* context,
-                                         const posd::v1::CreateDeviceRequest* request,
-                                         posd::v1::Device* response) override;
-  grpc::ServerUnaryReactor* DeleteDevice(grpc::CallbackServerContext* context,
-                                         const posd::v1::DeleteDeviceRequest* request,
-                                         google::protobuf::Empty* response) override;
+  void ListDevices(grpc::CallbackServerContext& context, const posd::v1::ListDevicesRequest& request,
+                   engine::Callback<posd::v1::ListDevicesResponse> done);
+  void GetDevice(grpc::CallbackServerContext& context, const posd::v1::GetDeviceRequest& request,
+                 engine::Callback<posd::v1::Device> done);
+  void CreateDevice(grpc::CallbackServerContext& context,
+                    const posd::v1::CreateDeviceRequest& request,
+                    engine::Callback<posd::v1::Device> done);
+  void DeleteDevice(grpc::CallbackServerContext& context,
+                    const posd::v1::DeleteDeviceRequest& request,
+                    engine::Callback<google::protobuf::Empty> done);
   grpc::ServerWriteReactor<posd::v1::TraceEntry>* TraceDevice(
-      grpc::CallbackServerContext* context, const posd::v1::TraceDeviceRequest* request) override;
-  grpc::ServerUnaryReactor* DumpFlightRecorder(
-      grpc::CallbackServerContext* context, const posd::v1::DumpFlightRecorderRequest* request,
-      posd::v1::DumpFlightRecorderResponse* response) override;
+      grpc::CallbackServerContext* context, const posd::v1::TraceDeviceRequest& request);
+  void DumpFlightRecorder(grpc::CallbackServerContext& context,
+                          const posd::v1::DumpFlightRecorderRequest& request,
+                          engine::Callback<posd::v1::DumpFlightRecorderResponse> done);
   grpc::ServerWriteReactor<posd::v1::DiscoveryEvent>* DiscoverDevices(
-      grpc::CallbackServerContext* context,
-      const posd::v1::DiscoverDevicesRequest* request) override;
+      grpc::CallbackServerContext* context, const posd::v1::DiscoverDevicesRequest& request);
 
   // Where DiscoverDevices reads from; set before the server starts. The hub
   // must outlive every stream (StopTracing ends them).

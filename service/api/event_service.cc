@@ -5,7 +5,7 @@
 #include <mutex>
 #include <optional>
 
-#include "service/api/engine_call.h"
+#include "service/api/status_conversion.h"
 #include "service/common/strings.h"
 
 namespace posd::api {
@@ -169,7 +169,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<posd::v1::Event>,
 }  // namespace
 
 grpc::ServerWriteReactor<posd::v1::Event>* EventService::WatchEvents(
-    grpc::CallbackServerContext* context, const posd::v1::WatchEventsRequest* request) {
+    grpc::CallbackServerContext* context, const posd::v1::WatchEventsRequest& request) {
   prometheus::Gauge* open_streams = nullptr;
   if (metrics_ != nullptr) {
     // The HTTP edge's gRPC-Web bridge is the only in-process caller; gRPC
@@ -180,13 +180,13 @@ grpc::ServerWriteReactor<posd::v1::Event>* EventService::WatchEvents(
     open_streams = &metrics_->open_watch_streams(in_process ? metrics::StreamTransport::kGrpcWeb
                                                             : metrics::StreamTransport::kGrpc);
   }
-  return new WatchReactor(broadcaster_, queries_, *request, instance_id_, open_streams);
+  return new WatchReactor(broadcaster_, queries_, request, instance_id_, open_streams);
 }
 
-grpc::ServerUnaryReactor* EventService::ListEvents(grpc::CallbackServerContext* context,
-                                                   const posd::v1::ListEventsRequest* request,
-                                                   posd::v1::ListEventsResponse* response) {
-  return FinishRead(context, queries_.ListEvents(*request), response);
+void EventService::ListEvents(grpc::CallbackServerContext&,
+                              const posd::v1::ListEventsRequest& request,
+                              engine::Callback<posd::v1::ListEventsResponse> done) {
+  done(queries_.ListEvents(request));
 }
 
 }  // namespace posd::api

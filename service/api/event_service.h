@@ -3,14 +3,15 @@
 
 #include <string>
 
-#include "posd/v1/events.grpc.pb.h"
+#include "posd/v1/events.pb.h"
+#include "service/api/api_adapter.h"
 #include "service/engine/event_broadcaster.h"
 #include "service/engine/queries.h"
 #include "service/metrics/metrics.h"
 
 namespace posd::api {
 
-// Serves posd.v1.EventService. Each WatchEvents call is a write reactor (no
+// Serves posd.v1.EventService behind the API edge (api_adapter.h). Each WatchEvents call is a write reactor (no
 // thread per stream) that replays stored events after since_sequence, then
 // follows the engine's broadcaster: no gap, no duplicate. When the
 // broadcaster shuts down (Engine::Stop, or StopWatching before the server
@@ -18,17 +19,22 @@ namespace posd::api {
 //
 // Thread-safe. `broadcaster` and `queries` must outlive the service and every
 // stream (the server's Shutdown waits for streams to end).
-class EventService final : public posd::v1::EventService::CallbackService {
+class EventService final : public ApiAdapter {
  public:
   EventService(engine::EventBroadcaster& broadcaster, engine::Queries& queries,
                std::string instance_id)
-      : broadcaster_(broadcaster), queries_(queries), instance_id_(std::move(instance_id)) {}
+      : ApiAdapter("posd.v1.EventService", nullptr),
+        broadcaster_(broadcaster),
+        queries_(queries),
+        instance_id_(std::move(instance_id)) {
+    ServerStreaming("WatchEvents", this, &EventService::WatchEvents);
+    Unary("ListEvents", this, &EventService::ListEvents);
+  }
 
   grpc::ServerWriteReactor<posd::v1::Event>* WatchEvents(
-      grpc::CallbackServerContext* context, const posd::v1::WatchEventsRequest* request) override;
-  grpc::ServerUnaryReactor* ListEvents(grpc::CallbackServerContext* context,
-                                       const posd::v1::ListEventsRequest* request,
-                                       posd::v1::ListEventsResponse* response) override;
+      grpc::CallbackServerContext* context, const posd::v1::WatchEventsRequest& request);
+  void ListEvents(grpc::CallbackServerContext& context, const posd::v1::ListEventsRequest& request,
+                  engine::Callback<posd::v1::ListEventsResponse> done);
 
   // Ends every stream now and refuses new ones; for the start of shutdown.
   void StopWatching() { broadcaster_.Shutdown(); }

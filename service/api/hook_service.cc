@@ -51,35 +51,29 @@ absl::StatusOr<posd::v1::HookRun> HookService::Get(const posd::v1::GetHookRunReq
   return engine::HookRunProto(run, engine_.hook_max_attempts());
 }
 
-grpc::ServerUnaryReactor* HookService::ListHookRuns(grpc::CallbackServerContext* context,
-                                                    const posd::v1::ListHookRunsRequest* request,
-                                                    posd::v1::ListHookRunsResponse* response) {
-  return FinishRead(context, List(*request), response);
+HookService::HookService(engine::Engine& engine)
+    : ApiAdapter("posd.v1.HookService", &engine), engine_(engine) {
+  Unary("ListHookRuns", this, &HookService::ListHookRuns);
+  Unary("GetHookRun", this, &HookService::GetHookRun);
+  Unary("RetryHookRun", this, &HookService::RetryHookRun);
 }
 
-grpc::ServerUnaryReactor* HookService::GetHookRun(grpc::CallbackServerContext* context,
-                                                  const posd::v1::GetHookRunRequest* request,
-                                                  posd::v1::HookRun* response) {
-  return FinishRead(context, Get(*request), response);
+void HookService::ListHookRuns(grpc::CallbackServerContext&,
+                               const posd::v1::ListHookRunsRequest& request,
+                               engine::Callback<posd::v1::ListHookRunsResponse> done) {
+  done(List(request));
 }
 
-grpc::ServerUnaryReactor* HookService::RetryHookRun(grpc::CallbackServerContext* context,
-                                                    const posd::v1::RetryHookRunRequest* request,
-                                                    posd::v1::HookRun* response) {
-  if (absl::Status allowed =
-          RequireRole(*context, {Role::kOperator, Role::kFleet}, "retry a hook run");
-      !allowed.ok()) {
-    return FinishRefused(context, engine_,
-                         engine::Refusal{.actor = ActorOf(*context),
-                                         .action = "retry_hook_run",
-                                         .subject = request->hook_run_id(),
-                                         .reason = request->reason(),
-                                         .request_id = request->request_id(),
-                                         .error = allowed});
-  }
-  auto* reactor = context->DefaultReactor();
-  engine_.RetryHookRun(ActorOf(*context), *request, FinishWith(reactor, response));
-  return reactor;
+void HookService::GetHookRun(grpc::CallbackServerContext&,
+                             const posd::v1::GetHookRunRequest& request,
+                             engine::Callback<posd::v1::HookRun> done) {
+  done(Get(request));
+}
+
+void HookService::RetryHookRun(grpc::CallbackServerContext& context,
+                               const posd::v1::RetryHookRunRequest& request,
+                               engine::Callback<posd::v1::HookRun> done) {
+  engine_.RetryHookRun(ActorOf(context), request, std::move(done));
 }
 
 }  // namespace posd::api

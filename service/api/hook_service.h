@@ -2,29 +2,29 @@
 #pragma once
 
 #include "absl/status/statusor.h"
-#include "posd/v1/hooks.grpc.pb.h"
+#include "posd/v1/hooks.pb.h"
+#include "service/api/api_adapter.h"
 #include "service/engine/engine.h"
 #include "service/hooks/hook_run_store.h"
 
 namespace posd::api {
 
-// Serves posd.v1.HookService on gRPC's callback threads: lists and reads go
+// Serves posd.v1.HookService behind the API edge (api_adapter.h): lists and reads go
 // to the engine's readers; RetryHookRun is an engine command (operator or
 // fleet role, idempotent by request_id, audited), answered after its commit.
 // Thread-safe; `engine` must outlive the service.
-class HookService final : public posd::v1::HookService::CallbackService {
+class HookService final : public ApiAdapter {
  public:
-  explicit HookService(engine::Engine& engine) : engine_(engine) {}
+  explicit HookService(engine::Engine& engine);
 
-  grpc::ServerUnaryReactor* ListHookRuns(grpc::CallbackServerContext* context,
-                                         const posd::v1::ListHookRunsRequest* request,
-                                         posd::v1::ListHookRunsResponse* response) override;
-  grpc::ServerUnaryReactor* GetHookRun(grpc::CallbackServerContext* context,
-                                       const posd::v1::GetHookRunRequest* request,
-                                       posd::v1::HookRun* response) override;
-  grpc::ServerUnaryReactor* RetryHookRun(grpc::CallbackServerContext* context,
-                                         const posd::v1::RetryHookRunRequest* request,
-                                         posd::v1::HookRun* response) override;
+  void ListHookRuns(grpc::CallbackServerContext& context,
+                    const posd::v1::ListHookRunsRequest& request,
+                    engine::Callback<posd::v1::ListHookRunsResponse> done);
+  void GetHookRun(grpc::CallbackServerContext& context, const posd::v1::GetHookRunRequest& request,
+                  engine::Callback<posd::v1::HookRun> done);
+  void RetryHookRun(grpc::CallbackServerContext& context,
+                    const posd::v1::RetryHookRunRequest& request,
+                    engine::Callback<posd::v1::HookRun> done);
 
   // The read bodies, without gRPC. INVALID_ARGUMENT for an unspecified or
   // unknown state or hook point in the filters, a before-hook point (those

@@ -1,54 +1,58 @@
 #include "service/api/order_service.h"
 
 #include "service/api/engine_call.h"
+#include "service/common/error_info.h"
 
 namespace posd::api {
 
-grpc::ServerUnaryReactor* OrderService::CreateOrder(grpc::CallbackServerContext* context,
-                                                    const posd::v1::CreateOrderRequest* request,
-                                                    posd::v1::Order* response) {
-  auto* reactor = context->DefaultReactor();
-  engine_.CreateOrder(ActorOf(*context), *request, FinishWith(reactor, response));
-  return reactor;
+OrderService::OrderService(engine::Engine& engine)
+    : ApiAdapter("posd.v1.OrderService", &engine), engine_(engine) {
+  Unary("CreateOrder", this, &OrderService::CreateOrder);
+  Unary("GetOrder", this, &OrderService::GetOrder);
+  Unary("ListOrders", this, &OrderService::ListOrders);
+  Unary("UpdateOrder", this, &OrderService::UpdateOrder);
+  Unary("PlaceOrder", this, &OrderService::PlaceOrder);
+  Unary("CancelOrder", this, &OrderService::CancelOrder);
 }
 
-grpc::ServerUnaryReactor* OrderService::GetOrder(grpc::CallbackServerContext* context,
-                                                 const posd::v1::GetOrderRequest* request,
-                                                 posd::v1::Order* response) {
-  return FinishRead(context, engine_.queries().GetOrder(request->order_id()), response);
+void OrderService::CreateOrder(grpc::CallbackServerContext& context,
+                               const posd::v1::CreateOrderRequest& request,
+                               engine::Callback<posd::v1::Order> done) {
+  engine_.CreateOrder(ActorOf(context), request, std::move(done));
 }
 
-grpc::ServerUnaryReactor* OrderService::ListOrders(grpc::CallbackServerContext* context,
-                                                   const posd::v1::ListOrdersRequest* request,
-                                                   posd::v1::ListOrdersResponse* response) {
-  return FinishRead(context, engine_.queries().ListOrders(*request), response);
+void OrderService::GetOrder(grpc::CallbackServerContext&, const posd::v1::GetOrderRequest& request,
+                            engine::Callback<posd::v1::Order> done) {
+  done(engine_.queries().GetOrder(request.order_id()));
 }
 
-grpc::ServerUnaryReactor* OrderService::PlaceOrder(grpc::CallbackServerContext* context,
-                                                   const posd::v1::PlaceOrderRequest* request,
-                                                   posd::v1::Order* response) {
-  auto* reactor = context->DefaultReactor();
-  engine_.PlaceOrder(ActorOf(*context), *request, FinishWith(reactor, response));
-  return reactor;
+void OrderService::ListOrders(grpc::CallbackServerContext&,
+                              const posd::v1::ListOrdersRequest& request,
+                              engine::Callback<posd::v1::ListOrdersResponse> done) {
+  done(engine_.queries().ListOrders(request));
 }
 
-grpc::ServerUnaryReactor* OrderService::CancelOrder(grpc::CallbackServerContext* context,
-                                                    const posd::v1::CancelOrderRequest* request,
-                                                    posd::v1::Order* response) {
-  auto* reactor = context->DefaultReactor();
-  engine_.CancelOrder(ActorOf(*context), *request, FinishWith(reactor, response));
-  return reactor;
+void OrderService::PlaceOrder(grpc::CallbackServerContext& context,
+                              const posd::v1::PlaceOrderRequest& request,
+                              engine::Callback<posd::v1::Order> done) {
+  engine_.PlaceOrder(ActorOf(context), request, std::move(done));
 }
 
-grpc::ServerUnaryReactor* OrderService::UpdateOrder(grpc::CallbackServerContext* context,
-                                                    const posd::v1::UpdateOrderRequest*,
-                                                    posd::v1::Order*) {
-  auto* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                               "posd.v1.OrderService.UpdateOrder is not live yet: it arrives with "
-                               "'Durable orders and payments'; create the order with its lines "
-                               "instead (docs/api.md lists the live methods)"));
-  return reactor;
+void OrderService::CancelOrder(grpc::CallbackServerContext& context,
+                               const posd::v1::CancelOrderRequest& request,
+                               engine::Callback<posd::v1::Order> done) {
+  engine_.CancelOrder(ActorOf(context), request, std::move(done));
+}
+
+void OrderService::UpdateOrder(grpc::CallbackServerContext&, const posd::v1::UpdateOrderRequest&,
+                               engine::Callback<posd::v1::Order> done) {
+  done(WithErrorDetails(
+      absl::UnimplementedError(
+          "posd.v1.OrderService.UpdateOrder is not live yet: it arrives with 'The engine, "
+          "readable and fast'; create the order with its lines instead (docs/api.md lists the "
+          "live methods)"),
+      ErrorDetails{.reason = ErrorReason::kNotYetAvailable,
+                   .metadata = {{"issue", "The engine, readable and fast"}}}));
 }
 
 }  // namespace posd::api

@@ -2,41 +2,41 @@
 // (posd.v1.PaymentService).
 #pragma once
 
-#include "posd/v1/payments.grpc.pb.h"
+#include "posd/v1/payments.pb.h"
+#include "service/api/api_adapter.h"
 #include "service/engine/engine.h"
 
 namespace posd::api {
 
-// Serves posd.v1.PaymentService on gRPC's callback threads. RefundPayment,
-// ResolvePayment and ResolveRefund need the operator (or fleet) role; the
-// engine checks it again and audits them. CancelPayment is open to UIs (a
-// customer changes their mind at the kiosk) and audited. Thread-safe;
-// `engine` must outlive the service.
-class PaymentService final : public posd::v1::PaymentService::CallbackService {
+// Serves posd.v1.PaymentService behind the API edge (api_adapter.h), which
+// has parsed, authorized (RefundPayment, ResolvePayment and ResolveRefund
+// need the operator or fleet role) and validated each request; refusals of
+// the audited methods are recorded by the edge and, past it, by the engine.
+// Thread-safe; `engine` must outlive the service.
+class PaymentService final : public ApiAdapter {
  public:
-  explicit PaymentService(engine::Engine& engine) : engine_(engine) {}
+  explicit PaymentService(engine::Engine& engine);
 
-  grpc::ServerUnaryReactor* CreatePayment(grpc::CallbackServerContext* context,
-                                          const posd::v1::CreatePaymentRequest* request,
-                                          posd::v1::Payment* response) override;
-  grpc::ServerUnaryReactor* GetPayment(grpc::CallbackServerContext* context,
-                                       const posd::v1::GetPaymentRequest* request,
-                                       posd::v1::Payment* response) override;
-  grpc::ServerUnaryReactor* ListPayments(grpc::CallbackServerContext* context,
-                                         const posd::v1::ListPaymentsRequest* request,
-                                         posd::v1::ListPaymentsResponse* response) override;
-  grpc::ServerUnaryReactor* CancelPayment(grpc::CallbackServerContext* context,
-                                          const posd::v1::CancelPaymentRequest* request,
-                                          posd::v1::Payment* response) override;
-  grpc::ServerUnaryReactor* RefundPayment(grpc::CallbackServerContext* context,
-                                          const posd::v1::RefundPaymentRequest* request,
-                                          posd::v1::Refund* response) override;
-  grpc::ServerUnaryReactor* ResolvePayment(grpc::CallbackServerContext* context,
-                                           const posd::v1::ResolvePaymentRequest* request,
-                                           posd::v1::Payment* response) override;
-  grpc::ServerUnaryReactor* ResolveRefund(grpc::CallbackServerContext* context,
-                                          const posd::v1::ResolveRefundRequest* request,
-                                          posd::v1::Refund* response) override;
+  void CreatePayment(grpc::CallbackServerContext& context,
+                     const posd::v1::CreatePaymentRequest& request,
+                     engine::Callback<posd::v1::Payment> done);
+  void GetPayment(grpc::CallbackServerContext& context, const posd::v1::GetPaymentRequest& request,
+                  engine::Callback<posd::v1::Payment> done);
+  void ListPayments(grpc::CallbackServerContext& context,
+                    const posd::v1::ListPaymentsRequest& request,
+                    engine::Callback<posd::v1::ListPaymentsResponse> done);
+  void CancelPayment(grpc::CallbackServerContext& context,
+                     const posd::v1::CancelPaymentRequest& request,
+                     engine::Callback<posd::v1::Payment> done);
+  void RefundPayment(grpc::CallbackServerContext& context,
+                     const posd::v1::RefundPaymentRequest& request,
+                     engine::Callback<posd::v1::Refund> done);
+  void ResolvePayment(grpc::CallbackServerContext& context,
+                      const posd::v1::ResolvePaymentRequest& request,
+                      engine::Callback<posd::v1::Payment> done);
+  void ResolveRefund(grpc::CallbackServerContext& context,
+                     const posd::v1::ResolveRefundRequest& request,
+                     engine::Callback<posd::v1::Refund> done);
 
  private:
   engine::Engine& engine_;

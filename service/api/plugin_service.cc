@@ -5,6 +5,7 @@
 #include <string>
 
 #include "service/api/engine_call.h"
+#include "service/common/error_info.h"
 #include "service/common/strings.h"
 #include "service/engine/domain_conversion.h"
 #include "service/hooks/plugin_settings.h"
@@ -16,6 +17,13 @@ constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 500;
 
 }  // namespace
+
+PluginService::PluginService(const hooks::PluginSet& plugins,
+                             const hooks::PluginRegistry& registry)
+    : ApiAdapter("posd.v1.PluginService", nullptr), plugins_(plugins), registry_(registry) {
+  Unary("ListPlugins", this, &PluginService::ListPlugins);
+  Unary("GetPlugin", this, &PluginService::GetPlugin);
+}
 
 posd::v1::Plugin PluginService::Describe(const hooks::PluginFactory& factory) const {
   posd::v1::Plugin plugin;
@@ -58,7 +66,10 @@ absl::StatusOr<posd::v1::ListPluginsResponse> PluginService::List(
   if (!token.empty()) {
     const auto [end, error] = std::from_chars(token.data(), token.data() + token.size(), offset);
     if (error != std::errc() || end != token.data() + token.size()) {
-      return absl::InvalidArgumentError(StrCat("page_token \"", token, "\" is not valid"));
+      return WithErrorDetails(
+          absl::InvalidArgumentError(StrCat("page_token ", QuoteInput(token), " is not valid")),
+          ErrorDetails{.reason = ErrorReason::kInvalidPageToken,
+                       .metadata = {{"field", "page_token"}}});
     }
   }
   const std::vector<posd::v1::Plugin> all = All();
@@ -81,16 +92,15 @@ absl::StatusOr<posd::v1::Plugin> PluginService::Get(
   return Describe(*factory);
 }
 
-grpc::ServerUnaryReactor* PluginService::ListPlugins(grpc::CallbackServerContext* context,
-                                                     const posd::v1::ListPluginsRequest* request,
-                                                     posd::v1::ListPluginsResponse* response) {
-  return FinishRead(context, List(*request), response);
+void PluginService::ListPlugins(grpc::CallbackServerContext&,
+                                const posd::v1::ListPluginsRequest& request,
+                                engine::Callback<posd::v1::ListPluginsResponse> done) {
+  done(List(request));
 }
 
-grpc::ServerUnaryReactor* PluginService::GetPlugin(grpc::CallbackServerContext* context,
-                                                   const posd::v1::GetPluginRequest* request,
-                                                   posd::v1::Plugin* response) {
-  return FinishRead(context, Get(*request), response);
+void PluginService::GetPlugin(grpc::CallbackServerContext&, const posd::v1::GetPluginRequest& request,
+                              engine::Callback<posd::v1::Plugin> done) {
+  done(Get(request));
 }
 
 }  // namespace posd::api

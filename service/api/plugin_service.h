@@ -3,27 +3,25 @@
 #pragma once
 
 #include "absl/status/statusor.h"
-#include "posd/v1/plugins.grpc.pb.h"
+#include "posd/v1/plugins.pb.h"
+#include "service/api/api_adapter.h"
 #include "service/hooks/plugin_registry.h"
 #include "service/hooks/plugin_set.h"
 
 namespace posd::api {
 
-// Serves posd.v1.PluginService on gRPC's callback threads from the plugin set
+// Serves posd.v1.PluginService behind the API edge (api_adapter.h) from the plugin set
 // loaded at start and the registry of every compiled-in plugin. Both are
 // immutable after start, so the service is thread-safe; `plugins` and
 // `registry` are not owned and must outlive the service.
-class PluginService final : public posd::v1::PluginService::CallbackService {
+class PluginService final : public ApiAdapter {
  public:
-  PluginService(const hooks::PluginSet& plugins, const hooks::PluginRegistry& registry)
-      : plugins_(plugins), registry_(registry) {}
+  PluginService(const hooks::PluginSet& plugins, const hooks::PluginRegistry& registry);
 
-  grpc::ServerUnaryReactor* ListPlugins(grpc::CallbackServerContext* context,
-                                        const posd::v1::ListPluginsRequest* request,
-                                        posd::v1::ListPluginsResponse* response) override;
-  grpc::ServerUnaryReactor* GetPlugin(grpc::CallbackServerContext* context,
-                                      const posd::v1::GetPluginRequest* request,
-                                      posd::v1::Plugin* response) override;
+  void ListPlugins(grpc::CallbackServerContext& context, const posd::v1::ListPluginsRequest& request,
+                   engine::Callback<posd::v1::ListPluginsResponse> done);
+  void GetPlugin(grpc::CallbackServerContext& context, const posd::v1::GetPluginRequest& request,
+                 engine::Callback<posd::v1::Plugin> done);
 
   // The call bodies, without gRPC (also used by tests).
   // INVALID_ARGUMENT for a page token this service did not hand out.

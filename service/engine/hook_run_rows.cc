@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "service/common/error_info.h"
 #include "service/common/status_macros.h"
 #include "service/common/strings.h"
 #include "service/engine/domain_conversion.h"
@@ -78,6 +79,10 @@ std::string TokenPrefix(const hooks::HookRunFilter& filter) {
                      filter.hook_point ? hooks::ToString(*filter.hook_point) : "", ";plugin=",
                      filter.plugin, ";subject=", filter.subject_id);
   return StrCat(HexOf(RequestHash("posd.hook_runs", canonical)).substr(0, 16), ":");
+}
+
+std::string TokenCheck(std::string_view position) {
+  return HexOf(RequestHash("posd.hook_runs.page", position)).substr(0, 8);
 }
 
 }  // namespace
@@ -179,14 +184,21 @@ absl::StatusOr<hooks::HookRunPage> ListHookRunRows(store::Database& db,
   const std::string prefix = TokenPrefix(filter);
   int64_t before = 0;  // 0: from the newest
   if (!filter.page_token.empty()) {
+    // "<prefix><key>.<check>": the check catches a token cut short or edited.
     const std::string& token = filter.page_token;
-    const bool ours = token.size() > prefix.size() && token.compare(0, prefix.size(), prefix) == 0;
+    const size_t dot = token.rfind('.');
+    const bool ours = token.size() > prefix.size() && token.compare(0, prefix.size(), prefix) == 0 &&
+                      dot != std::string::npos && dot > prefix.size() &&
+                      token.substr(dot + 1) == TokenCheck(token.substr(0, dot));
     const char* begin = token.data() + prefix.size();
-    const char* end = token.data() + token.size();
+    const char* end = token.data() + (ours ? dot : token.size());
     auto [ptr, ec] = ours ? std::from_chars(begin, end, before) : std::from_chars(end, end, before);
     if (!ours || ec != std::errc() || ptr != end || before <= 0) {
-      return absl::InvalidArgumentError(
-          "page_token is malformed or belongs to a request with other filters");
+      return WithErrorDetails(
+          absl::InvalidArgumentError(
+              "page_token is malformed or belongs to a request with other filters"),
+          ErrorDetails{.reason = ErrorReason::kInvalidPageToken,
+                       .metadata = {{"field", "page_token"}}});
     }
   }
   std::string where = "1";
@@ -228,7 +240,8 @@ absl::StatusOr<hooks::HookRunPage> ListHookRunRows(store::Database& db,
     POSD_ASSIGN_OR_RETURN(const bool row, select.Step());
     if (!row) break;
     if (static_cast<int>(page.runs.size()) == page_size) {
-      page.next_page_token = StrCat(prefix, last_key);
+      const std::string position = StrCat(prefix, last_key);
+      page.next_page_token = StrCat(position, ".", TokenCheck(position));
       break;
     }
     POSD_ASSIGN_OR_RETURN(hooks::HookRun run, RowToRun(select, &last_key));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "service/common/error_info.h"
 #include "service/common/status_macros.h"
 #include "service/common/strings.h"
 #include "service/engine/domain_conversion.h"
@@ -24,22 +25,33 @@ std::string HexOf(std::string_view bytes) {
   return hex;
 }
 
-// Page tokens are "<digest of the filters>:<position>", so a token is only
-// valid with the filters it came from.
+// Page tokens are "<digest of the filters and the position>:<position>", so a
+// token is only valid with the filters it came from, and one cut short or
+// edited no longer matches its digest.
+std::string TokenDigest(const google::protobuf::Message& filters, std::string_view position) {
+  return HexOf(RequestHash(filters.GetTypeName(),
+                           StrCat(filters.SerializeAsString(), "\n", position)));
+}
+
 std::string MakeToken(const google::protobuf::Message& filters, std::string_view position) {
-  return StrCat(HexOf(RequestHash(filters.GetTypeName(), filters.SerializeAsString())), ":",
-                position);
+  return StrCat(TokenDigest(filters, position), ":", position);
+}
+
+absl::Status InvalidPageToken(std::string_view why) {
+  return WithErrorDetails(absl::InvalidArgumentError(StrCat("page_token ", why)),
+                          ErrorDetails{.reason = ErrorReason::kInvalidPageToken,
+                                       .metadata = {{"field", "page_token"}}});
 }
 
 absl::StatusOr<std::string> TokenPosition(std::string_view token,
                                           const google::protobuf::Message& filters) {
   if (token.empty()) return std::string();
-  const std::string expected = MakeToken(filters, "");
-  if (token.size() <= expected.size() || token.substr(0, expected.size()) != expected) {
-    return absl::InvalidArgumentError(
-        "page_token is malformed or belongs to a request with other filters");
+  const size_t colon = token.find(':');
+  if (colon == std::string_view::npos || colon + 1 == token.size() ||
+      token.substr(0, colon) != TokenDigest(filters, token.substr(colon + 1))) {
+    return InvalidPageToken("is malformed or belongs to a request with other filters");
   }
-  return std::string(token.substr(expected.size()));
+  return std::string(token.substr(colon + 1));
 }
 
 int PageSize(int32_t requested, int default_size, int max_size) {
@@ -469,7 +481,7 @@ absl::StatusOr<posd::v1::ListAuditRecordsResponse> Queries::ListAuditRecords(
     const char* end = position.data() + position.size();
     auto [ptr, ec] = std::from_chars(position.data(), end, before_id);
     if (ec != std::errc() || ptr != end || before_id <= 0) {
-      return absl::InvalidArgumentError("page_token is malformed");
+      return InvalidPageToken("is malformed");
     }
   }
   if (request.has_occurred_after() && request.has_occurred_before() &&

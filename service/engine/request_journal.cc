@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "service/common/error_info.h"
 #include "service/common/status_macros.h"
 #include "service/common/strings.h"
 #include "service/store/transaction.h"
@@ -46,9 +47,13 @@ absl::StatusOr<std::optional<std::string>> LookupRequest(store::Database& db,
   POSD_ASSIGN_OR_RETURN(const bool seen, lookup.Step());
   if (!seen) return std::optional<std::string>();
   if (lookup.ColumnText(0) != method || lookup.ColumnBlob(1) != hash) {
-    return absl::AlreadyExistsError(
-        StrCat("request_id '", request_id, "' was already used for ", lookup.ColumnText(0),
-               " with other arguments; use a new request_id for a new request"));
+    return WithErrorDetails(
+        absl::AlreadyExistsError(StrCat("request_id ", QuoteInput(request_id),
+                                        " was already used for ", lookup.ColumnText(0),
+                                        " with other arguments; use a new request_id for a new "
+                                        "request")),
+        ErrorDetails{.reason = ErrorReason::kRequestIdReused,
+                     .metadata = {{"field", "request_id"}}});
   }
   return std::optional<std::string>(std::string(lookup.ColumnBlob(2)));
 }

@@ -67,7 +67,8 @@ int Create(CliContext& context, const OrdersArguments& arguments) {
     line->set_sku(parts[0]);
     line->set_quantity(std::atoi(parts[1].c_str()));
     *line->mutable_unit_price() = *price;
-    if (parts.size() > 3) line->set_name(parts[3]);
+    // The API requires a name; a line typed without one is named by its SKU.
+    line->set_name(parts.size() > 3 ? parts[3] : parts[0]);
   }
   auto stub = posd::v1::OrderService::NewStub(context.Channel());
   posd::v1::Order created;
@@ -159,7 +160,7 @@ void AddOrdersCommands(CLI::App& app, OrdersArguments& arguments, Command& comma
 
   auto* create = orders->add_subcommand("create", "create an order (and place it with --place)");
   create->add_option("--currency", arguments.currency, "ISO 4217 code")->capture_default_str();
-  create->add_option("--line", arguments.lines, "a line as SKU:QTY:PRICE[:NAME], repeatable");
+  create->add_option("--line", arguments.lines, "a line as SKU:QTY:PRICE[:NAME] (NAME defaults to SKU), repeatable");
   create->add_option("--coupon", arguments.coupons,
                      "a coupon code for the discount plugin, repeatable");
   create->add_option("--reference", arguments.reference, "external reference, e.g. a table");

@@ -298,7 +298,12 @@ TEST_F(PosdProcessTest, MethodNotLiveYetSaysSo) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   posd::v1::Order order;
-  const grpc::Status status = stub->UpdateOrder(&context, {}, &order);
+  // A well-formed request: a malformed one is refused by the API edge first.
+  posd::v1::UpdateOrderRequest request;
+  request.set_request_id("update-1");
+  request.mutable_order()->set_id("ord_01HF7YAT00V3DQ4XK2M8E9R6ZB");
+  request.mutable_update_mask()->add_paths("note");
+  const grpc::Status status = stub->UpdateOrder(&context, request, &order);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
   EXPECT_THAT(status.error_message(), HasSubstr("is not live yet"));
 }
