@@ -93,7 +93,7 @@ constexpr FieldLimit kSerialTransport[] = {
     {.field = "flow_control"},
 };
 constexpr FieldLimit kWebSocketTransport[] = {
-    DeviceId("terminal_id", true),
+    DeviceId("terminal_id", false),
     {.field = "host", .max_bytes = 253, .chars = Chars::kToken},
     {.field = "port", .min = 0, .max = 65535},
     {.field = "path", .max_bytes = 256, .chars = Chars::kToken},
