@@ -1,17 +1,15 @@
 #include "service/http/grpc_web_codec.h"
 
+#include "absl/strings/ascii.h"
 #include "service/common/strings.h"
 #include "service/http/http_policy.h"
 
 namespace posd::http {
 namespace {
 
+// ASCII lower case: header names and media types are case-insensitive.
 std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
+  return absl::AsciiStrToLower(absl::string_view(text.data(), text.size()));
 }
 
 }  // namespace

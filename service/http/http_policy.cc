@@ -3,17 +3,15 @@
 #include <algorithm>
 #include <array>
 
+#include "absl/strings/ascii.h"
 #include "service/common/strings.h"
 
 namespace posd::http {
 namespace {
 
+// ASCII lower case: header names and media types are case-insensitive.
 std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
+  return absl::AsciiStrToLower(absl::string_view(text.data(), text.size()));
 }
 
 // "name:port" -> "name"; "[::1]:port" -> "[::1]"; "name" -> "name".

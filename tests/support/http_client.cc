@@ -10,15 +10,14 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "absl/strings/ascii.h"
+
 namespace posd::testing {
 namespace {
 
+// ASCII lower case: header names and media types are case-insensitive.
 std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
+  return absl::AsciiStrToLower(absl::string_view(text.data(), text.size()));
 }
 
 }  // namespace
